@@ -1,0 +1,45 @@
+/**
+ * Loads a Classifier for a backend. Runtime bindings are imported lazily, so code that only
+ * needs one backend never loads the other (onnxruntime-node is an optional dependency).
+ */
+import { OrtClassifier, type OrtModule } from './ort.ts';
+import type { BackendName, Classifier } from './classifier.ts';
+import { UserError } from '../errors.ts';
+
+export * from './classifier.ts';
+
+export const BACKENDS: readonly BackendName[] = ['wasm', 'node'];
+
+export interface LoadOptions {
+  /** Intra-op threads (wasm: worker threads; node: intra-op pool). Default 1: shards run in parallel instead. */
+  threads?: number;
+}
+
+export async function loadClassifier(modelBytes: Uint8Array, backend: BackendName, options: LoadOptions = {}): Promise<Classifier> {
+  const threads = options.threads ?? 1;
+  if (backend === 'wasm') {
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = threads;
+    ort.env.logLevel = 'error';
+    return OrtClassifier.create('wasm', ort as unknown as OrtModule, modelBytes, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+  }
+  if (backend === 'node') {
+    let ort: unknown;
+    try {
+      ort = await import('onnxruntime-node');
+    } catch (e) {
+      throw new UserError(`backend 'node' needs the optional package onnxruntime-node: ${(e as Error).message}`);
+    }
+    return OrtClassifier.create('node', ort as OrtModule, modelBytes, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+    });
+  }
+  throw new UserError(`unknown backend '${backend as string}'; choose one of ${BACKENDS.join(', ')}`);
+}

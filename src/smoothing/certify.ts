@@ -1,0 +1,99 @@
+/**
+ * CERTIFY and PREDICT of Cohen, Rosenfeld & Kolter (ICML 2019), over a group of inputs.
+ */
+import type { Classifier } from '../inference/classifier.ts';
+import { Stream } from '../noise/gaussian.ts';
+import { binomialTestTwoSided, certifiedRadius, clopperPearsonLower } from '../stats/index.ts';
+import { sampleStream, topClass, topTwo } from './stream.ts';
+
+export const ABSTAIN = -1;
+
+export interface SamplingParams {
+  sigma: number;
+  seed: number;
+  batchSize: number;
+  shardSize?: number;
+}
+
+export interface CertifyParams extends SamplingParams {
+  n0: number;
+  n: number;
+  alpha: number;
+}
+
+export interface CertifiedInput {
+  /** Class picked by the n0 selection samples (-1 if none voted). */
+  cA: number;
+  /** Predicted class, or ABSTAIN. */
+  predict: number;
+  /** Certified L2 radius (0 on abstain). */
+  radius: number;
+  /** One-sided (1 - alpha) Clopper–Pearson lower bound on P(f(x + eps) = cA). */
+  pALower: number;
+  /** Estimation samples that voted cA. */
+  nA: number;
+  /** Samples drawn for this input (n0 + n). */
+  samples: number;
+  seconds: number;
+  /** f's prediction on each estimation sample: the IRS cache. */
+  predictions: Int16Array;
+}
+
+export interface Progress {
+  (samples: number): void;
+}
+
+export async function certify(
+  classifier: Classifier, inputs: readonly Float32Array[], p: CertifyParams, onProgress?: Progress,
+): Promise<CertifiedInput[]> {
+  const spec = { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize };
+  const selection = await sampleStream(classifier, inputs, { ...spec, stream: Stream.selection }, 0, p.n0, { onProgress });
+  const estimation = await sampleStream(classifier, inputs, { ...spec, stream: Stream.estimation }, 0, p.n, {
+    record: true, onProgress,
+  });
+  return inputs.map((_, i) => {
+    const cA = topClass(selection.counts[i]);
+    const nA = cA < 0 ? 0 : estimation.counts[i][cA];
+    const pALower = clopperPearsonLower(nA, p.n, p.alpha);
+    const radius = certifiedRadius(p.sigma, pALower);
+    return {
+      cA,
+      predict: pALower > 0.5 ? cA : ABSTAIN,
+      radius,
+      pALower,
+      nA,
+      samples: p.n0 + p.n,
+      seconds: selection.seconds[i] + estimation.seconds[i],
+      predictions: estimation.predictions![i],
+    };
+  });
+}
+
+export interface PredictParams extends SamplingParams {
+  n: number;
+  alpha: number;
+}
+
+export interface PredictedInput {
+  predict: number;
+  n1: number;
+  n2: number;
+  pValue: number;
+  seconds: number;
+}
+
+/**
+ * PREDICT: the top class unless the two-sided binomial test of its count against the
+ * runner-up's cannot reject equality at level alpha (Hung & Fithian's test, as Cohen).
+ */
+export async function predict(
+  classifier: Classifier, inputs: readonly Float32Array[], p: PredictParams, onProgress?: Progress,
+): Promise<PredictedInput[]> {
+  const spec = { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize, stream: Stream.predict };
+  const samples = await sampleStream(classifier, inputs, spec, 0, p.n, { onProgress });
+  return inputs.map((_, i) => {
+    const { top, n1, n2 } = topTwo(samples.counts[i]);
+    const pValue = n1 + n2 === 0 ? 1 : binomialTestTwoSided(n1, n1 + n2, 0.5);
+    return { predict: pValue > p.alpha ? ABSTAIN : top, n1, n2, pValue, seconds: samples.seconds[i] };
+  });
+}
