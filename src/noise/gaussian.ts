@@ -5,13 +5,17 @@
  * Philox4x32-10 with key = S (64 bits) and counter = (floor(e / 4), j, s, 0) gives four
  * 32-bit words, turned into four standard normals by two Box–Muller transforms. So sample j
  * is bit-identical however the sample range is cut into batches or shards, and on every
- * machine: the transcendental functions are checked against stdlib's pure-JS fdlibm ports
- * in the tests, which is what V8 (Node, Deno, workerd) uses.
+ * machine and JS engine: the transcendental functions are stdlib's pure-JS fdlibm ports, built
+ * from IEEE-754 arithmetic alone (V8's own Math.sin/cos differ from them in the last bit for
+ * about 1% of arguments, and engines are free to differ among themselves).
  *
  * The noise is keyed by sample, not by input: every input sees i.i.d. N(0, sigma^2 I) noise,
  * which is all a per-input certificate needs, and one noise batch can then serve every input
  * of a job (generation cost amortized).
  */
+import ln from '@stdlib/math-base-special-ln';
+import sin from '@stdlib/math-base-special-sin';
+import cos from '@stdlib/math-base-special-cos';
 import { philox4x32 } from './philox.ts';
 
 /** Identifies this noise scheme in certificates; bump when any output bit could change. */
@@ -68,16 +72,16 @@ export function fillGaussianNoise(
     for (let b = 0; b < blocks; b++) {
       philox4x32(b, j, stream, 0, k0, k1, words);
       // u1 in (0, 1] so the log is finite; theta in [0, 2 pi).
-      const r0 = sigma * Math.sqrt(-2 * Math.log((words[0] + 1) * INV_TWO_POW_32));
+      const r0 = sigma * Math.sqrt(-2 * ln((words[0] + 1) * INV_TWO_POW_32));
       const t0 = words[1] * TWO_PI_OVER_TWO_POW_32;
-      const r1 = sigma * Math.sqrt(-2 * Math.log((words[2] + 1) * INV_TWO_POW_32));
+      const r1 = sigma * Math.sqrt(-2 * ln((words[2] + 1) * INV_TWO_POW_32));
       const t1 = words[3] * TWO_PI_OVER_TWO_POW_32;
       const e = b * 4;
       const left = dim - e;
-      out[base + e] = r0 * Math.cos(t0);
-      if (left > 1) out[base + e + 1] = r0 * Math.sin(t0);
-      if (left > 2) out[base + e + 2] = r1 * Math.cos(t1);
-      if (left > 3) out[base + e + 3] = r1 * Math.sin(t1);
+      out[base + e] = r0 * cos(t0);
+      if (left > 1) out[base + e + 1] = r0 * sin(t0);
+      if (left > 2) out[base + e + 2] = r1 * cos(t1);
+      if (left > 3) out[base + e + 3] = r1 * sin(t1);
     }
   }
 }
