@@ -16,6 +16,8 @@ import type { Classifier } from '../inference/classifier.ts';
 import { Stream } from '../noise/gaussian.ts';
 import { certifiedRadius, clopperPearsonLower, clopperPearsonUpper, subtractDown } from '../stats/index.ts';
 import { ABSTAIN, type Progress, type SamplingParams } from './certify.ts';
+
+export type { Progress };
 import { sampleStream } from './stream.ts';
 
 /** What IRS needs of the original certification, per input. */

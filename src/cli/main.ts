@@ -1,0 +1,210 @@
+/**
+ * The `irs` command: certify, recertify (IRS), predict. Exit codes: 0 done, 2 bad input
+ * (a message names the problem), 1 an internal error (a bug: please report it).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from '../errors.ts';
+import { loadClassifier, type BackendName } from '../inference/index.ts';
+import { runCertifyJob } from '../jobs/certify-job.ts';
+import { runRecertifyJob } from '../jobs/recertify-job.ts';
+import { runPredictJob } from '../jobs/predict-job.ts';
+import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
+import { TOOL } from '../version.ts';
+import {
+  cachePathFor, certificateTsv, jobInputs, loadModel, openDataset, readBytes, readCertificate, selectInputs, writeAtomic,
+} from './io.ts';
+import { backendName, closedUnit, nonNegativeInt, openUnit, positiveInt, positiveNumber, sampleCount } from './options.ts';
+import { progressBar } from './progress.ts';
+import { formatSummary } from './summary.ts';
+
+export const EXIT = { ok: 0, internal: 1, usage: 2 } as const;
+
+interface Common {
+  batch: number;
+  backend: BackendName;
+  threads: number;
+  quiet?: boolean;
+  json?: boolean;
+  out: string;
+  tsv?: string;
+  shardSize?: number;
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--batch <b>', 'inference batch size (does not change results)').argParser(positiveInt).default(256))
+    .addOption(new Option('--shard-size <k>', 'samples per shard (does not change results)').argParser(positiveInt))
+    .addOption(new Option('--backend <name>', 'onnxruntime backend: wasm (onnxruntime-web) or node (onnxruntime-node)').argParser(backendName).default('wasm'))
+    .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))
+    .requiredOption('--out <file>', 'certificate JSON to write')
+    .option('--tsv <file>', "also write Cohen et al.'s TSV table")
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress bar');
+}
+
+function emit(cert: Certificate, o: Common): void {
+  writeAtomic(o.out, JSON.stringify(cert, null, 1) + '\n');
+  if (o.tsv) writeAtomic(o.tsv, certificateTsv(cert));
+  if (o.json) process.stdout.write(JSON.stringify({ id: cert.id, kind: cert.kind, out: o.out, summary: cert.summary }) + '\n');
+  else process.stdout.write(formatSummary(cert) + `\nwrote ${o.out}${o.tsv ? ` and ${o.tsv}` : ''}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('irs')
+    .description('Incremental randomized smoothing: certify ONNX classifiers, recertify their compressed variants')
+    .version(TOOL.version)
+    .showHelpAfterError('(irs <command> --help shows the options)');
+
+  addCommon(
+    program.command('certify')
+      .description('certify a model with randomized smoothing (Cohen et al.) and write the IRS cache')
+      .requiredOption('--model <file>', 'ONNX model (a path, or a bundled model name such as mnist-small-s0.50)')
+      .requiredOption('--data <source>', 'mnist:test, mnist:train, or inputs.npy (float32 [N, ...input shape])')
+      .option('--labels <file>', 'labels.npy (integer [N]) for --data inputs.npy')
+      .addOption(new Option('--sigma <s>', 'noise standard deviation').argParser(positiveNumber).makeOptionMandatory())
+      .addOption(new Option('--n0 <n0>', 'selection samples').argParser(sampleCount).default(100))
+      .addOption(new Option('--n <n>', 'estimation samples').argParser(sampleCount).default(100_000))
+      .addOption(new Option('--alpha <a>', 'failure probability').argParser(openUnit).default(0.001))
+      .addOption(new Option('--count <c>', 'inputs to certify (default: all selected)').argParser(positiveInt))
+      .addOption(new Option('--skip <k>', 'certify every k-th input').argParser(positiveInt).default(1))
+      .addOption(new Option('--offset <i>', 'first input index').argParser(nonNegativeInt).default(0))
+      .addOption(new Option('--seed <seed>', 'noise seed, integer in [0, 2^53)').argParser(nonNegativeInt).default(0))
+      .addOption(new Option('--cache-samples <k>', 'predictions per input kept in the IRS cache (default n)').argParser(positiveInt)),
+  ).action(async (o) => {
+    const model = await loadModel(o.model);
+    const data = selectInputs(openDataset(o.data, o.labels), o.count, o.skip, o.offset);
+    const classifier = await loadClassifier(model.bytes, o.backend, { threads: o.threads });
+    const bar = progressBar('certify', data.inputs.length * (o.n0 + o.n), !!o.quiet);
+    try {
+      const { certificate, cache } = await runCertifyJob({
+        classifier, model: model.ref, data, cacheSamples: o.cacheSamples,
+        params: { sigma: o.sigma, seed: o.seed, n0: o.n0, n: o.n, alpha: o.alpha, batchSize: o.batch, shardSize: o.shardSize },
+        onProgress: (k) => bar.tick(k),
+      });
+      bar.stop();
+      writeAtomic(cachePathFor(o.out), cache!);
+      emit(certificate, o);
+    } finally {
+      bar.stop();
+      await classifier.dispose();
+    }
+  });
+
+  addCommon(
+    program.command('recertify')
+      .description('recertify a modified model with IRS from an original certificate and its cache')
+      .requiredOption('--original <cert.json>', 'certificate of the original model (written by irs certify)')
+      .option('--cache <file>', 'its IRS cache (default: beside the certificate, .cache)')
+      .requiredOption('--model <file>', 'the modified ONNX model f^p')
+      .option('--data <source>', "inputs, if they moved since the original certification (default: the original's)")
+      .option('--labels <file>', 'labels.npy for --data inputs.npy')
+      .addOption(new Option('--np <np>', 'samples of f^p per input').argParser(sampleCount).default(1000))
+      .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound').argParser(openUnit).default(0.001))
+      .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99))
+      .option('--baseline', 'instead of IRS, run the from-scratch baseline: RS on f^p with n_p samples at alpha + alpha_zeta')
+      .addOption(new Option('--n0 <n0>', 'baseline selection samples (default: the original n0)').argParser(sampleCount))
+      .addOption(new Option('--sigma <s>', "must equal the original's if given").argParser(positiveNumber)),
+  ).action(async (o) => {
+    const original = readCertificate(o.original);
+    const op = original.params as CertifyParamsDoc;
+    if (o.sigma !== undefined && o.sigma !== op.sigma) {
+      throw new UserError(`--sigma ${o.sigma} differs from the original certificate's sigma ${op.sigma}; IRS replays the original noise`);
+    }
+    if (op.alpha + o.alphaZeta >= 1) throw new UserError(`alpha + alpha-zeta = ${op.alpha + o.alphaZeta} must be < 1`);
+    if (o.np > op.n) throw new UserError(`--np ${o.np} exceeds the original certificate's n = ${op.n}`);
+    const model = await loadModel(o.model);
+    const ds = openDataset(o.data ?? original.data.source, o.labels);
+    const data = jobInputs(ds, original.data.indices);
+    const classifier = await loadClassifier(model.bytes, o.backend, { threads: o.threads });
+    try {
+      let cert: Certificate;
+      if (o.baseline) {
+        const n0 = o.n0 ?? op.n0;
+        const bar = progressBar('baseline', data.inputs.length * (n0 + o.np), !!o.quiet);
+        cert = (await runCertifyJob({
+          classifier, model: model.ref, data,
+          params: { sigma: op.sigma, seed: op.seed, n0, n: o.np, alpha: op.alpha + o.alphaZeta, batchSize: o.batch, shardSize: o.shardSize },
+          baselineOf: { id: original.id, modelSha256: original.model.sha256 },
+          onProgress: (k) => bar.tick(k),
+        })).certificate;
+        bar.stop();
+      } else {
+        const cacheBytes = readBytes(o.cache ?? cachePathFor(o.original), 'IRS cache');
+        const bar = progressBar('recertify', data.inputs.length * o.np, !!o.quiet);
+        cert = await runRecertifyJob({
+          classifier, model: model.ref, data, original, cacheBytes, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma,
+          batchSize: o.batch, shardSize: o.shardSize, onProgress: (k) => bar.tick(k),
+        });
+        bar.stop();
+      }
+      emit(cert, o);
+    } finally {
+      await classifier.dispose();
+    }
+  });
+
+  program.command('predict')
+    .description("PREDICT (Cohen et al.): the smoothed classifier's prediction, abstaining when unsure")
+    .requiredOption('--model <file>', 'ONNX model')
+    .requiredOption('--data <source>', 'mnist:test, mnist:train, or inputs.npy')
+    .option('--labels <file>', 'labels.npy for --data inputs.npy')
+    .addOption(new Option('--sigma <s>', 'noise standard deviation').argParser(positiveNumber).makeOptionMandatory())
+    .addOption(new Option('--n <n>', 'samples').argParser(sampleCount).default(1000))
+    .addOption(new Option('--alpha <a>', 'failure probability').argParser(openUnit).default(0.001))
+    .addOption(new Option('--count <c>', 'inputs').argParser(positiveInt))
+    .addOption(new Option('--skip <k>', 'every k-th input').argParser(positiveInt).default(1))
+    .addOption(new Option('--offset <i>', 'first input index').argParser(nonNegativeInt).default(0))
+    .addOption(new Option('--seed <seed>', 'noise seed').argParser(nonNegativeInt).default(0))
+    .addOption(new Option('--batch <b>', 'inference batch size').argParser(positiveInt).default(256))
+    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))
+    .requiredOption('--out <file>', 'predictions JSON to write')
+    .option('--tsv <file>', "also write Cohen et al.'s predict.py table")
+    .option('--quiet', 'no progress bar')
+    .action(async (o) => {
+      const model = await loadModel(o.model);
+      const data = selectInputs(openDataset(o.data, o.labels), o.count, o.skip, o.offset);
+      const classifier = await loadClassifier(model.bytes, o.backend, { threads: o.threads });
+      const bar = progressBar('predict', data.inputs.length * o.n, !!o.quiet);
+      try {
+        const doc = await runPredictJob({
+          classifier, model: model.ref, data,
+          params: { sigma: o.sigma, seed: o.seed, n: o.n, alpha: o.alpha, batchSize: o.batch }, onProgress: (k) => bar.tick(k),
+        });
+        bar.stop();
+        writeAtomic(o.out, JSON.stringify(doc, null, 1) + '\n');
+        if (o.tsv) {
+          const rows = doc.results.map((r) => [r.idx, r.label, r.predict, r.correct, r.time].join('\t'));
+          writeAtomic(o.tsv, ['idx\tlabel\tpredict\tcorrect\ttime', ...rows].join('\n') + '\n');
+        }
+        const acc = doc.results.filter((r) => r.correct).length / doc.results.length;
+        process.stdout.write(`smoothed accuracy ${(100 * acc).toFixed(1)}% on ${doc.results.length} inputs, ${doc.results.filter((r) => r.predict === -1).length} abstained\nwrote ${o.out}\n`);
+      } finally {
+        bar.stop();
+        await classifier.dispose();
+      }
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const cmd of program.commands) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`irs: error: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`irs: internal error (please report): ${(e as Error).stack ?? e}\n`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * A certify job: CERTIFY every input, write the certificate and its IRS cache. Also the
+ * from-scratch baseline that IRS is compared with (CERTIFY of f^p at alpha + alpha_zeta).
+ */
+import type { Classifier } from '../inference/classifier.ts';
+import { NOISE_SCHEME } from '../noise/gaussian.ts';
+import { certify, type CertifyParams, type Progress } from '../smoothing/certify.ts';
+import { encodeCache } from '../store/cache-codec.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { TOOL } from '../version.ts';
+import {
+  CERTIFICATE_FORMAT, certificateId, type Certificate, type CertifyParamsDoc, type InputResult, type ModelRef, type OriginalRef,
+} from '../protocol/certificate.ts';
+import { checkInputsFit, inputsDigest, summarize, type JobInputs } from './common.ts';
+
+export interface CertifyJob {
+  classifier: Classifier;
+  model: ModelRef;
+  data: JobInputs;
+  params: CertifyParams;
+  /** Predictions per input kept in the IRS cache (default: all n). */
+  cacheSamples?: number;
+  /** baseline: the certificate this run is the from-scratch comparison for. */
+  baselineOf?: OriginalRef;
+  onProgress?: Progress;
+}
+
+export interface CertifyJobResult {
+  certificate: Certificate;
+  /** The IRS cache (certify jobs only). */
+  cache?: Uint8Array;
+}
+
+export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> {
+  const { classifier, data, params } = job;
+  checkInputsFit(classifier, data);
+  const results = await certify(classifier, data.inputs, params, job.onProgress);
+  const kind = job.baselineOf ? 'baseline' : 'certify';
+  const paramsDoc: CertifyParamsDoc = {
+    sigma: params.sigma, seed: params.seed, noise: NOISE_SCHEME, n0: params.n0, n: params.n, alpha: params.alpha,
+    batchSize: params.batchSize, backend: classifier.backend,
+  };
+  const dataRef = { source: data.source, indices: data.indices, inputsSha256: await inputsDigest(data.inputs) };
+  const id = await certificateId({ kind, model: job.model, data: dataRef, params: paramsDoc, original: job.baselineOf });
+  const rows: InputResult[] = results.map((r, i) => ({
+    idx: data.indices[i],
+    label: data.labels[i],
+    predict: r.predict,
+    radius: r.radius,
+    correct: r.predict !== -1 && r.predict === data.labels[i] ? 1 : 0,
+    time: r.seconds,
+    pALower: r.pALower,
+    samples: r.samples,
+    cA: r.cA,
+    nA: r.nA,
+  }));
+  const certificate: Certificate = {
+    format: CERTIFICATE_FORMAT,
+    id,
+    kind,
+    createdAt: new Date().toISOString(),
+    tool: { ...TOOL },
+    model: job.model,
+    data: dataRef,
+    params: paramsDoc,
+    ...(job.baselineOf ? { original: job.baselineOf } : {}),
+    results: rows,
+    summary: summarize(rows),
+  };
+  if (job.baselineOf) return { certificate };
+
+  const samples = Math.min(job.cacheSamples ?? params.n, params.n);
+  const cache = encodeCache(
+    {
+      certificateId: id, modelSha256: job.model.sha256, inputsSha256: dataRef.inputsSha256, sigma: params.sigma,
+      seed: params.seed, noise: NOISE_SCHEME, n: params.n, alpha: params.alpha, samples, inputs: results.length,
+    },
+    results.map((r) => ({ cA: r.cA, pALower: r.pALower, predictions: r.predictions })),
+  );
+  certificate.cache = { sha256: await sha256Hex(cache), bytes: cache.length, samples };
+  return { certificate, cache };
+}

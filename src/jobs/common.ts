@@ -1,0 +1,46 @@
+/** What every job shares: the inputs it certifies, their digest, and the summary of results. */
+import { sha256Hex } from '../util/digest.ts';
+import type { InputResult, Summary } from '../protocol/certificate.ts';
+import { averageCertifiedRadius, certifiedAccuracy, STANDARD_RADII } from '../smoothing/metrics.ts';
+import type { Classifier } from '../inference/classifier.ts';
+import { UserError } from '../errors.ts';
+
+export interface JobInputs {
+  source: string;
+  indices: number[];
+  inputs: Float32Array[];
+  labels: number[];
+}
+
+/** SHA-256 of the inputs' float32 little-endian bytes, concatenated in order. */
+export async function inputsDigest(inputs: readonly Float32Array[]): Promise<string> {
+  const total = inputs.reduce((s, x) => s + x.length, 0);
+  const all = new Float32Array(total);
+  let at = 0;
+  for (const x of inputs) { all.set(x, at); at += x.length; }
+  const bytes = new Uint8Array(all.buffer);
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian hosts are not supported');
+  return sha256Hex(bytes);
+}
+
+export function checkInputsFit(classifier: Classifier, job: JobInputs): void {
+  const want = classifier.inputSize;
+  const got = job.inputs[0]?.length;
+  if (got !== want) {
+    throw new UserError(
+      `model expects inputs of shape [${classifier.inputShape.join(', ')}] (${want} values) but ${job.source} has ${got} values per input`,
+    );
+  }
+}
+
+export function summarize(results: readonly InputResult[], extra: Partial<Summary> = {}): Summary {
+  return {
+    inputs: results.length,
+    abstained: results.filter((r) => r.predict === -1).length,
+    acr: averageCertifiedRadius(results),
+    certifiedAccuracy: STANDARD_RADII.map((radius) => ({ radius, accuracy: certifiedAccuracy(results, radius) })),
+    samples: results.reduce((s, r) => s + r.samples, 0),
+    seconds: results.reduce((s, r) => s + r.time, 0),
+    ...extra,
+  };
+}

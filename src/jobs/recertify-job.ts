@@ -1,0 +1,103 @@
+/** A recertify job: IRS on a modified model from an original certificate and its cache. */
+import type { Classifier } from '../inference/classifier.ts';
+import { NOISE_SCHEME } from '../noise/gaussian.ts';
+import { recertify, type Progress } from '../smoothing/irs.ts';
+import { decodeCache } from '../store/cache-codec.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { TOOL } from '../version.ts';
+import { UserError } from '../errors.ts';
+import {
+  CERTIFICATE_FORMAT, certificateId, type Certificate, type CertifyParamsDoc, type InputResult, type IrsParamsDoc, type ModelRef,
+} from '../protocol/certificate.ts';
+import { checkInputsFit, inputsDigest, summarize, type JobInputs } from './common.ts';
+
+export interface RecertifyJob {
+  classifier: Classifier;
+  model: ModelRef;
+  data: JobInputs;
+  original: Certificate;
+  cacheBytes: Uint8Array;
+  np: number;
+  alphaZeta: number;
+  gamma: number;
+  batchSize: number;
+  shardSize?: number;
+  onProgress?: Progress;
+}
+
+/** Checks that an original certificate and cache belong together and fit this job; returns the cache. */
+export async function openOriginal(original: Certificate, cacheBytes: Uint8Array, data: JobInputs, np: number) {
+  if (original.format !== CERTIFICATE_FORMAT) throw new UserError(`original certificate has format ${original.format}, expected ${CERTIFICATE_FORMAT}`);
+  if (original.kind !== 'certify') throw new UserError(`original certificate is a ${original.kind} certificate; IRS needs a certify certificate with its cache`);
+  if (!original.cache) throw new UserError('original certificate has no IRS cache');
+  const sha = await sha256Hex(cacheBytes);
+  if (sha !== original.cache.sha256) {
+    throw new UserError(`cache file does not belong to certificate ${original.id}: its sha256 is ${sha}, the certificate names ${original.cache.sha256}`);
+  }
+  const { header, entries } = decodeCache(cacheBytes);
+  const p = original.params as CertifyParamsDoc;
+  if (header.certificateId !== original.id || header.modelSha256 !== original.model.sha256 || header.sigma !== p.sigma || header.seed !== p.seed) {
+    throw new UserError('cache header does not match its certificate (id, model sha256, sigma or seed differ)');
+  }
+  if (header.noise !== NOISE_SCHEME) throw new UserError(`cache was made with noise scheme ${header.noise}; this tool replays ${NOISE_SCHEME}`);
+  if (entries.length !== original.results.length) throw new UserError('cache and certificate disagree on the number of inputs');
+  const digest = await inputsDigest(data.inputs);
+  if (digest !== original.data.inputsSha256) {
+    throw new UserError(`inputs differ from those of certificate ${original.id} (${original.data.source}, ${original.data.indices.length} inputs)`);
+  }
+  if (np > header.samples) {
+    throw new UserError(`--np ${np} exceeds the ${header.samples} cached samples per input of certificate ${original.id} (n = ${p.n})`);
+  }
+  entries.forEach((e, i) => {
+    const r = original.results[i];
+    if (e.cA !== r.cA || e.pALower !== r.pALower) throw new UserError(`cache entry ${i} disagrees with the certificate's result`);
+  });
+  return { params: p, entries };
+}
+
+export async function runRecertifyJob(job: RecertifyJob): Promise<Certificate> {
+  const { classifier, data, original } = job;
+  checkInputsFit(classifier, data);
+  const { params: op, entries } = await openOriginal(original, job.cacheBytes, data, job.np);
+  const results = await recertify(classifier, data.inputs, entries, {
+    sigma: op.sigma, seed: op.seed, batchSize: job.batchSize, shardSize: job.shardSize,
+    np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma,
+  }, job.onProgress);
+  const params: IrsParamsDoc = {
+    sigma: op.sigma, seed: op.seed, noise: NOISE_SCHEME, np: job.np, alpha: op.alpha, n: op.n, alphaZeta: job.alphaZeta,
+    gamma: job.gamma, batchSize: job.batchSize, backend: classifier.backend,
+  };
+  const originalRef = { id: original.id, modelSha256: original.model.sha256 };
+  const dataRef = { ...original.data };
+  const rows: InputResult[] = results.map((r, i) => ({
+    idx: data.indices[i],
+    label: data.labels[i],
+    predict: r.predict,
+    radius: r.radius,
+    correct: r.predict !== -1 && r.predict === data.labels[i] ? 1 : 0,
+    time: r.seconds,
+    pALower: r.pALower,
+    samples: r.samples,
+    branch: r.branch,
+    ...(r.zeta !== undefined ? { zeta: r.zeta, disagreements: r.disagreements } : {}),
+    ...(r.nA !== undefined ? { nA: r.nA } : {}),
+  }));
+  const zetas = rows.filter((r) => r.zeta !== undefined).map((r) => r.zeta!);
+  const count = (b: string) => rows.filter((r) => r.branch === b).length;
+  return {
+    format: CERTIFICATE_FORMAT,
+    id: await certificateId({ kind: 'recertify', model: job.model, data: dataRef, params, original: originalRef }),
+    kind: 'recertify',
+    createdAt: new Date().toISOString(),
+    tool: { ...TOOL },
+    model: job.model,
+    data: dataRef,
+    params,
+    original: originalRef,
+    results: rows,
+    summary: summarize(rows, {
+      branches: { zeta: count('zeta'), rs: count('rs'), abstain: count('abstain') },
+      meanZeta: zetas.length ? zetas.reduce((a, b) => a + b, 0) / zetas.length : undefined,
+    }),
+  };
+}

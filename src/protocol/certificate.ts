@@ -1,0 +1,126 @@
+/**
+ * The certificate document (JSON, format `irs-edge/certificate@1`): everything needed to
+ * reproduce it, and per-input results in Cohen et al.'s columns plus what IRS adds.
+ */
+import { canonicalJson, sha256Hex } from '../util/digest.ts';
+
+export const CERTIFICATE_FORMAT = 'irs-edge/certificate@1';
+
+export type CertificateKind = 'certify' | 'recertify' | 'baseline';
+
+export interface ModelRef {
+  /** SHA-256 of the exact model bytes certified. */
+  sha256: string;
+  bytes: number;
+  /** File name the user gave (informative only; the hash is what binds). */
+  name?: string;
+}
+
+export interface DataRef {
+  /** `mnist:test`, or the .npy path the user gave. */
+  source: string;
+  /** Dataset indices certified, in order. */
+  indices: number[];
+  /** SHA-256 of the certified inputs' float32 bytes, concatenated in order. */
+  inputsSha256: string;
+}
+
+export interface SamplingParamsDoc {
+  sigma: number;
+  seed: number;
+  /** Noise generator and transform (noise/gaussian.ts NOISE_SCHEME). */
+  noise: string;
+  /** Execution details: recorded, but by construction they do not change any result. */
+  batchSize: number;
+  backend: string;
+}
+
+export interface CertifyParamsDoc extends SamplingParamsDoc {
+  n0: number;
+  n: number;
+  alpha: number;
+}
+
+export interface IrsParamsDoc extends SamplingParamsDoc {
+  np: number;
+  /** The original certification's alpha, and its n. */
+  alpha: number;
+  n: number;
+  alphaZeta: number;
+  gamma: number;
+}
+
+export interface OriginalRef {
+  id: string;
+  modelSha256: string;
+}
+
+export interface InputResult {
+  idx: number;
+  label: number;
+  /** Certified class, -1 on abstain. */
+  predict: number;
+  radius: number;
+  correct: 0 | 1;
+  /** Seconds spent on this input. */
+  time: number;
+  /** The probability lower bound behind the radius. */
+  pALower: number;
+  /** Samples of the certified model drawn for this input. */
+  samples: number;
+  /** certify/baseline: selected class and its estimation count. */
+  cA?: number;
+  nA?: number;
+  /** recertify: branch taken, zeta and disagreements (zeta branch). */
+  branch?: 'zeta' | 'rs' | 'abstain';
+  zeta?: number;
+  disagreements?: number;
+}
+
+export interface Summary {
+  inputs: number;
+  abstained: number;
+  acr: number;
+  /** Certified accuracy at the standard radii. */
+  certifiedAccuracy: { radius: number; accuracy: number }[];
+  samples: number;
+  seconds: number;
+  branches?: { zeta: number; rs: number; abstain: number };
+  meanZeta?: number;
+}
+
+export interface CacheRef {
+  /** SHA-256 of the cache file's bytes. */
+  sha256: string;
+  bytes: number;
+  /** Predictions per input stored (the estimation stream's first `samples`). */
+  samples: number;
+}
+
+export interface Certificate {
+  format: typeof CERTIFICATE_FORMAT;
+  id: string;
+  kind: CertificateKind;
+  createdAt: string;
+  tool: { name: string; version: string };
+  model: ModelRef;
+  data: DataRef;
+  params: CertifyParamsDoc | IrsParamsDoc;
+  /** recertify: the certificate whose cache was used; baseline: the one it is compared with. */
+  original?: OriginalRef;
+  /** certify: the IRS cache written beside the certificate. */
+  cache?: CacheRef;
+  results: InputResult[];
+  summary: Summary;
+}
+
+/**
+ * A certificate's id: a digest of what determines its results (kind, model, inputs, the
+ * parameters that change outcomes, the original). Repeating a job gives the same id, so
+ * writes are idempotent; batch size and backend are excluded because they change no result.
+ */
+export async function certificateId(c: Pick<Certificate, 'kind' | 'model' | 'data' | 'params' | 'original'>): Promise<string> {
+  const { batchSize: _b, backend: _k, ...params } = c.params;
+  const key = canonicalJson({ kind: c.kind, model: c.model.sha256, data: c.data.inputsSha256, params, original: c.original?.id ?? null });
+  return (await sha256Hex(new TextEncoder().encode(key))).slice(0, 32);
+}
