@@ -1,0 +1,130 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { runCli } from './helpers/cli.ts';
+import { encodeNpy } from '../src/data/npy.ts';
+import { roundWeightsToFp16 } from '../src/onnx/fp16.ts';
+import type { Certificate } from '../src/protocol/certificate.ts';
+
+const MODEL = 'models/mnist-small-s0.50.onnx';
+const dir = mkdtempSync(join(tmpdir(), 'irs-cli-'));
+const at = (f: string) => join(dir, f);
+const quick = ['--backend', 'node', '--quiet', '--n0', '20', '--n', '400', '--count', '3', '--skip', '97'];
+
+describe('irs CLI: certify and recertify end to end (small n)', () => {
+  let cert: Certificate;
+  beforeAll(async () => {
+    const r = await runCli(['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', ...quick, '--out', at('c.json'), '--tsv', at('c.tsv')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    cert = JSON.parse(readFileSync(at('c.json'), 'utf8'));
+    writeFileSync(at('fp16.onnx'), await roundWeightsToFp16(readFileSync(MODEL)));
+  });
+
+  it('writes a certificate naming the model hash and every parameter, and Cohen’s TSV', () => {
+    expect(cert.kind).toBe('certify');
+    expect(cert.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(cert.params).toMatchObject({ sigma: 0.5, n0: 20, n: 400, alpha: 0.001, seed: 0, batchSize: 256, backend: 'node' });
+    expect(cert.data.indices).toEqual([0, 97, 194]);
+    expect(cert.cache?.samples).toBe(400);
+    const tsv = readFileSync(at('c.tsv'), 'utf8').trim().split('\n');
+    expect(tsv[0]).toBe('idx\tlabel\tpredict\tradius\tcorrect\ttime');
+    expect(tsv).toHaveLength(4);
+    expect(tsv[1].split('\t')[0]).toBe('0');
+  });
+
+  it('recertifies the fp16 copy with IRS and reports zeta per zeta-branch input; --json prints a summary', async () => {
+    const r = await runCli(['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', 'node', '--quiet', '--json', '--out', at('r.json')]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.kind).toBe('recertify');
+    const rec: Certificate = JSON.parse(readFileSync(at('r.json'), 'utf8'));
+    expect(rec.original?.id).toBe(cert.id);
+    for (const x of rec.results) {
+      if (x.branch === 'zeta') expect(x.zeta).toBeGreaterThan(0);
+    }
+    expect(rec.results.some((x) => x.branch === 'zeta')).toBe(true);
+  });
+
+  it('the baseline is a plain certification of f^p at alpha + alpha_zeta', async () => {
+    const r = await runCli(['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--baseline', '--backend', 'node', '--quiet', '--out', at('b.json')]);
+    expect(r.code).toBe(0);
+    const b: Certificate = JSON.parse(readFileSync(at('b.json'), 'utf8'));
+    expect(b.kind).toBe('baseline');
+    expect(b.params).toMatchObject({ n: 200, n0: 20, alpha: 0.002 });
+  });
+
+  describe('refuses bad input with exit code 2 and a message naming the problem', () => {
+    const certify = (extra: string[]) => ['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', ...quick, '--out', at('x.json'), ...extra];
+    const cases: [string, () => string[], RegExp][] = [
+      ['missing model file', () => ['certify', '--model', at('nope.onnx'), '--data', 'mnist:test', '--sigma', '0.5', '--out', at('x.json')], /cannot read model .*no such file/],
+      ['a file that is not ONNX', () => ['certify', '--model', at('c.tsv'), '--data', 'mnist:test', '--sigma', '0.5', '--out', at('x.json')], /cannot load the model as ONNX/],
+      ['sigma <= 0', () => certify(['--sigma', '0']), /--sigma.*must be > 0/],
+      ['sigma not a number', () => certify(['--sigma', 'abc']), /--sigma.*not a finite number/],
+      ['alpha outside (0, 1)', () => certify(['--alpha', '1.5']), /--alpha.*\(0, 1\)/],
+      ['n0 < 1', () => certify(['--n0', '0']), /--n0.*integer >= 1/],
+      ['n not an integer', () => certify(['--n', '10.5']), /--n .*integer >= 1/],
+      ['unknown dataset', () => ['certify', '--model', MODEL, '--data', 'cifar:test', '--sigma', '0.5', '--out', at('x.json')], /unknown dataset cifar:test/],
+      ['unknown backend', () => certify(['--backend', 'gpu']), /--backend.*wasm or node/],
+      ['np > n of the original', () => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '401', '--out', at('x.json')], /--np 401 exceeds .* n = 400/],
+      ['sigma differing from the original', () => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--sigma', '0.25', '--out', at('x.json')], /differs from the original/],
+      ['a certificate that is not JSON', () => ['recertify', '--original', at('c.tsv'), '--model', at('fp16.onnx'), '--out', at('x.json')], /is not JSON/],
+    ];
+    for (const [name, args, message] of cases) {
+      it(name, async () => {
+        const r = await runCli(args());
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(message);
+      });
+    }
+
+    it('inputs of the wrong shape', async () => {
+      writeFileSync(at('rgb.npy'), encodeNpy(new Float32Array(2 * 3 * 32 * 32), [2, 3, 32, 32], '<f4'));
+      const r = await runCli(['certify', '--model', MODEL, '--data', at('rgb.npy'), '--sigma', '0.5', ...quick, '--out', at('x.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/model expects inputs of shape \[1, 28, 28\] \(784 values\) but .* has 3072/);
+    });
+
+    it('labels that do not match the inputs', async () => {
+      writeFileSync(at('in.npy'), encodeNpy(new Float32Array(4 * 784), [4, 1, 28, 28], '<f4'));
+      writeFileSync(at('lab.npy'), encodeNpy([1, 2, 3], [3], '<i8'));
+      const r = await runCli(['certify', '--model', MODEL, '--data', at('in.npy'), '--labels', at('lab.npy'), '--sigma', '0.5', ...quick, '--out', at('x.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/expected 4 labels/);
+    });
+
+    it('a cache that does not belong to the certificate', async () => {
+      const bytes = readFileSync(at('c.cache'));
+      bytes[bytes.length - 9] ^= 1;
+      writeFileSync(at('tampered.cache'), bytes);
+      const r = await runCli(['recertify', '--original', at('c.json'), '--cache', at('tampered.cache'), '--model', at('fp16.onnx'), '--np', '100', '--out', at('x.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/cache file does not belong to certificate/);
+    });
+
+    it('a certificate whose inputs no longer match the data', async () => {
+      const moved = { ...cert, data: { ...cert.data, indices: [1, 98, 195] } };
+      writeFileSync(at('moved.json'), JSON.stringify(moved));
+      writeFileSync(at('moved.cache'), readFileSync(at('c.cache')));
+      const r = await runCli(['recertify', '--original', at('moved.json'), '--model', at('fp16.onnx'), '--np', '100', '--out', at('x.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/inputs differ from those of certificate/);
+    });
+  });
+
+  it('the installed bin runs as a process: --version, and exit code 2 on bad input', () => {
+    expect(execFileSync('node', ['bin/irs.js', '--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    let code = 0;
+    let stderr = '';
+    try {
+      execFileSync('node', ['bin/irs.js', 'certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '-1', '--out', at('x.json')], { stdio: 'pipe' });
+    } catch (e) {
+      code = (e as { status: number }).status;
+      stderr = String((e as { stderr: Buffer }).stderr);
+    }
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--sigma/);
+  });
+});
