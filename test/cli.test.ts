@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { runCli } from './helpers/cli.ts';
 import { encodeNpy } from '../src/data/npy.ts';
-import { roundWeightsToFp16 } from '../src/onnx/fp16.ts';
+import { compressModel } from '../src/onnx/compress/index.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 
 const MODEL = 'models/mnist-small-s0.50.onnx';
@@ -20,7 +20,7 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     cert = JSON.parse(readFileSync(at('c.json'), 'utf8'));
-    writeFileSync(at('fp16.onnx'), await roundWeightsToFp16(readFileSync(MODEL)));
+    writeFileSync(at('fp16.onnx'), (await compressModel(readFileSync(MODEL), { method: 'fp16', backend: 'node' })).bytes);
   });
 
   it('writes a certificate naming the model hash and every parameter, and Cohen’s TSV', () => {

@@ -5,7 +5,7 @@ import { encodeNpy, parseNpy } from '../src/data/npy.ts';
 import { parseIdx } from '../src/data/mnist.ts';
 import { radius3, timedelta } from '../src/cli/io.ts';
 import { decodeModel, floatValues, getMetadata, DataType } from '../src/onnx/model.ts';
-import { roundWeightsToFp16 } from '../src/onnx/fp16.ts';
+import { compressModel } from '../src/onnx/compress/index.ts';
 import toFloat16 from '@stdlib/number-float64-base-to-float16';
 import { TOOL } from '../src/version.ts';
 import { sha256Hex } from '../src/util/digest.ts';
@@ -82,7 +82,7 @@ describe('ONNX fp16 weight rounding', () => {
   it('rounds every float initializer to a float16 value, records its source, and leaves the input bytes alone', async () => {
     const bytes = readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url));
     const before = await sha256Hex(bytes);
-    const out = await roundWeightsToFp16(bytes);
+    const out = (await compressModel(bytes, { method: 'fp16', backend: 'node' })).bytes;
     expect(await sha256Hex(bytes)).toBe(before);
     const model = decodeModel(out);
     let changed = 0;

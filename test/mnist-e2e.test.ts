@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { loadClassifier } from '../src/inference/index.ts';
 import { runCertifyJob, type CertifyJobResult } from '../src/jobs/certify-job.ts';
 import { runRecertifyJob } from '../src/jobs/recertify-job.ts';
-import { roundWeightsToFp16 } from '../src/onnx/fp16.ts';
+import { compressModel } from '../src/onnx/compress/index.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { selectIndices } from '../src/data/dataset.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
@@ -58,7 +58,7 @@ describe('bundled sigma = 0.5 model, 100 MNIST test images, n = 10,000', () => {
   });
 
   it('recertifies the fp16-rounded model with IRS at n_p = 1,000, with zeta for every zeta-branch input', async () => {
-    const fpBytes = await roundWeightsToFp16(modelBytes);
+    const fpBytes = (await compressModel(modelBytes, { method: 'fp16', backend: 'node' })).bytes;
     const classifier = await loadClassifier(fpBytes, 'node');
     const cert = await runRecertifyJob({
       classifier, model: { sha256: await sha256Hex(fpBytes), bytes: fpBytes.length }, data,

@@ -5,10 +5,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadClassifier, type BackendName } from '../inference/index.ts';
+import { defaultFastBackend, loadClassifier, type BackendName } from '../inference/index.ts';
 import { runCertifyJob } from '../jobs/certify-job.ts';
 import { runRecertifyJob } from '../jobs/recertify-job.ts';
-import { roundWeightsToFp16 } from '../onnx/fp16.ts';
+import { compressModel } from '../onnx/compress/index.ts';
 import type { Certificate } from '../protocol/certificate.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { cachePathFor, loadModel, openDataset, selectInputs, writeAtomic } from './io.ts';
@@ -25,17 +25,8 @@ export interface DemoOptions {
   quiet: boolean;
 }
 
-async function pickBackend(): Promise<BackendName> {
-  try {
-    await import('onnxruntime-node');
-    return 'node';
-  } catch {
-    return 'wasm';
-  }
-}
-
 export async function runDemo(o: DemoOptions): Promise<void> {
-  const backend = o.backend ?? (await pickBackend());
+  const backend = o.backend ?? (await defaultFastBackend());
   mkdirSync(o.out, { recursive: true });
   const log = (s: string) => process.stdout.write(s + '\n');
   const original = await loadModel(o.model);
@@ -54,7 +45,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   writeAtomic(certPath, JSON.stringify(cert, null, 1));
   writeAtomic(cachePathFor(certPath), cache!);
 
-  const fp16Bytes = await roundWeightsToFp16(original.bytes);
+  const fp16Bytes = (await compressModel(original.bytes, { method: 'fp16', backend })).bytes;
   const fp16Ref = { sha256: await sha256Hex(fp16Bytes), bytes: fp16Bytes.length, name: 'fp16 (weights rounded)' };
   writeAtomic(join(o.out, 'model-fp16.onnx'), fp16Bytes);
   const fp = await loadClassifier(fp16Bytes, backend);

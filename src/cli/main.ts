@@ -4,7 +4,11 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../errors.ts';
-import { loadClassifier, type BackendName } from '../inference/index.ts';
+import { resolve } from 'node:path';
+import { defaultFastBackend, loadClassifier, type BackendName } from '../inference/index.ts';
+import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
+import { checkInputsFit, cleanAccuracy } from '../jobs/common.ts';
+import { compressModel, METHODS, trainingSigma } from '../onnx/compress/index.ts';
 import { runCertifyJob } from '../jobs/certify-job.ts';
 import { runRecertifyJob } from '../jobs/recertify-job.ts';
 import { runPredictJob } from '../jobs/predict-job.ts';
@@ -13,12 +17,13 @@ import { TOOL } from '../version.ts';
 import {
   cachePathFor, certificateTsv, jobInputs, loadModel, openDataset, readBytes, readCertificate, selectInputs, writeAtomic,
 } from './io.ts';
-import { backendName, closedUnit, nonNegativeInt, openUnit, positiveInt, positiveNumber, sampleCount } from './options.ts';
+import { backendName, closedUnit, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount } from './options.ts';
 import { progressBar } from './progress.ts';
 import { formatSummary } from './summary.ts';
 import { runDemo } from './demo.ts';
 
-export const EXIT = { ok: 0, internal: 1, usage: 2 } as const;
+/** 3: a check ran and the model failed it (check-batch-invariance). */
+export const EXIT = { ok: 0, internal: 1, usage: 2, checkFailed: 3 } as const;
 
 interface Common {
   batch: number;
@@ -185,6 +190,87 @@ export function buildProgram(): Command {
         await classifier.dispose();
       }
     });
+  program.command('compress')
+    .description('write a compressed variant of an ONNX model: int8 (static QDQ), fp16 (rounded weights), fp16-native, prune')
+    .requiredOption('--model <file>', 'float32 ONNX model (never modified)')
+    .addOption(new Option('--method <m>', 'compression method').choices([...METHODS]).makeOptionMandatory())
+    .addOption(new Option('--amount <a>', 'prune: fraction of Conv/Gemm/MatMul weights to zero, e.g. 0.05, 0.1, 0.2').argParser(openUnit))
+    .option('--calibration <source>', 'int8: calibration inputs (mnist:train, mnist:test or a .npy)', 'mnist:train')
+    .addOption(new Option('--calibration-count <k>', 'int8: calibration inputs used').argParser(positiveInt).default(512))
+    .addOption(new Option('--calibration-sigma <s>', "int8: Gaussian noise on calibration inputs (default: the model's training sigma from its metadata, else 0)").argParser(nonNegativeNumber))
+    .addOption(new Option('--backend <name>', 'runtime for calibration and the load check').argParser(backendName))
+    .requiredOption('--out <file>', 'compressed ONNX model to write')
+    .option('--json', 'print the report as JSON')
+    .action(async (o) => {
+      if (resolve(o.out) === resolve(o.model)) throw new UserError('--out names the input model; compression never overwrites its input');
+      if (o.method === 'prune' && o.amount === undefined) throw new UserError('--method prune needs --amount (e.g. 0.1)');
+      const model = await loadModel(o.model);
+      const backend = o.backend ?? (await defaultFastBackend());
+      let calibration;
+      if (o.method === 'int8') {
+        const ds = openDataset(o.calibration);
+        const data = selectInputs(ds, Math.min(o.calibrationCount, ds.size), 1, 0);
+        calibration = { source: o.calibration, inputs: data.inputs, sigma: o.calibrationSigma ?? trainingSigma(model.bytes) ?? 0 };
+      }
+      const { bytes, report } = await compressModel(model.bytes, { method: o.method, amount: o.amount, calibration, backend });
+      writeAtomic(o.out, bytes);
+      if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
+      else {
+        process.stdout.write(`${report.method} ${JSON.stringify(report.params)}\n` +
+          `size ${report.bytesBefore} -> ${report.bytesAfter} bytes (${(report.bytesBefore / report.bytesAfter).toFixed(2)}x smaller)` +
+          (report.sparsity !== undefined ? `, sparsity ${(100 * report.sparsity).toFixed(2)}% of Conv/Gemm/MatMul weights` : '') +
+          (report.quantizedNodes !== undefined ? `, ${report.quantizedNodes} nodes quantized` : '') +
+          `\nsource sha256 ${report.sourceSha256}\nwrote ${o.out} (sha256 ${report.sha256})\n`);
+      }
+    });
+
+  program.command('check-batch-invariance')
+    .description("check that the model's prediction for a sample does not depend on the rest of its batch (exit 3 if it does)")
+    .requiredOption('--model <file>', 'ONNX model')
+    .option('--data <source>', 'probe inputs', 'mnist:test')
+    .option('--labels <file>', 'labels.npy for --data inputs.npy')
+    .addOption(new Option('--count <c>', 'probe inputs').argParser(positiveInt).default(4))
+    .addOption(new Option('--sigma <s>', 'noise on the probe copies').argParser(positiveNumber).default(0.5))
+    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .action(async (o) => {
+      const model = await loadModel(o.model);
+      const data = selectInputs(openDataset(o.data, o.labels), o.count, 1, 0);
+      const classifier = await loadClassifier(model.bytes, o.backend);
+      try {
+        checkInputsFit(classifier, data);
+        const r = await checkBatchInvariance(classifier, makeProbes(data.inputs, o.sigma));
+        process.stdout.write(r.ok
+          ? `batch-invariant: ${r.checked} probe predictions identical alone and in batches\n`
+          : `NOT batch-invariant: ${r.mismatches} of ${r.checked} probe predictions changed with the batch (${r.detail})\n`);
+        if (!r.ok) throw new CheckFailed();
+      } finally {
+        await classifier.dispose();
+      }
+    });
+
+  program.command('evaluate')
+    .description('clean (noise-free) accuracy of a model')
+    .requiredOption('--model <file>', 'ONNX model')
+    .option('--data <source>', 'mnist:test, mnist:train or inputs.npy', 'mnist:test')
+    .option('--labels <file>', 'labels.npy for --data inputs.npy')
+    .addOption(new Option('--count <c>', 'inputs').argParser(positiveInt))
+    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const model = await loadModel(o.model);
+      const data = selectInputs(openDataset(o.data, o.labels), o.count, 1, 0);
+      const classifier = await loadClassifier(model.bytes, o.backend);
+      try {
+        checkInputsFit(classifier, data);
+        const accuracy = await cleanAccuracy(classifier, data);
+        process.stdout.write(o.json
+          ? JSON.stringify({ model: model.ref, data: data.source, inputs: data.inputs.length, accuracy }) + '\n'
+          : `clean accuracy ${(100 * accuracy).toFixed(2)}% on ${data.inputs.length} inputs of ${data.source}\n`);
+      } finally {
+        await classifier.dispose();
+      }
+    });
+
   program.command('demo')
     .description('the main job: certify a bundled model, recertify a perturbed copy with IRS and from scratch, print a table')
     .option('--model <name>', 'bundled model or ONNX file', 'mnist-small-s0.50')
@@ -201,6 +287,9 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** A check ran to completion and the model failed it; its report is already printed. */
+class CheckFailed extends Error {}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
@@ -214,6 +303,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    if (e instanceof CheckFailed) return EXIT.checkFailed;
     if (e instanceof UserError) {
       process.stderr.write(`irs: error: ${e.message}\n`);
       return EXIT.usage;

@@ -13,6 +13,12 @@ export function positiveNumber(v: string): number {
   return x;
 }
 
+export function nonNegativeNumber(v: string): number {
+  const x = num(v);
+  if (!(x >= 0)) throw new InvalidArgumentError(`must be >= 0, got ${v}.`);
+  return x;
+}
+
 export function openUnit(v: string): number {
   const x = num(v);
   if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`must be in (0, 1), got ${v}.`);

@@ -2,6 +2,7 @@
  * Loads a Classifier for a backend. Runtime bindings are imported lazily, so code that only
  * needs one backend never loads the other (onnxruntime-node is an optional dependency).
  */
+import type { InferenceSession } from 'onnxruntime-common';
 import { OrtClassifier, type OrtModule } from './ort.ts';
 import type { BackendName, Classifier } from './classifier.ts';
 import { UserError } from '../errors.ts';
@@ -15,16 +16,14 @@ export interface LoadOptions {
   threads?: number;
 }
 
-export async function loadClassifier(modelBytes: Uint8Array, backend: BackendName, options: LoadOptions = {}): Promise<Classifier> {
+/** The onnxruntime binding of a backend and the session options irs-edge uses with it. */
+export async function ortBackend(backend: BackendName, options: LoadOptions = {}): Promise<{ ort: OrtModule; sessionOptions: InferenceSession.SessionOptions }> {
   const threads = options.threads ?? 1;
   if (backend === 'wasm') {
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = threads;
     ort.env.logLevel = 'error';
-    return OrtClassifier.create('wasm', ort as unknown as OrtModule, modelBytes, {
-      executionProviders: ['wasm'],
-      graphOptimizationLevel: 'all',
-    });
+    return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } };
   }
   if (backend === 'node') {
     let ort: unknown;
@@ -33,13 +32,27 @@ export async function loadClassifier(modelBytes: Uint8Array, backend: BackendNam
     } catch (e) {
       throw new UserError(`backend 'node' needs the optional package onnxruntime-node: ${(e as Error).message}`);
     }
-    return OrtClassifier.create('node', ort as OrtModule, modelBytes, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-    });
+    return {
+      ort: ort as OrtModule,
+      sessionOptions: {
+        executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3,
+      },
+    };
   }
   throw new UserError(`unknown backend '${backend as string}'; choose one of ${BACKENDS.join(', ')}`);
+}
+
+export async function loadClassifier(modelBytes: Uint8Array, backend: BackendName, options: LoadOptions = {}): Promise<Classifier> {
+  const { ort, sessionOptions } = await ortBackend(backend, options);
+  return OrtClassifier.create(backend, ort, modelBytes, sessionOptions);
+}
+
+/** The fastest backend installed: onnxruntime-node when present, else onnxruntime-web. */
+export async function defaultFastBackend(): Promise<BackendName> {
+  try {
+    await import('onnxruntime-node');
+    return 'node';
+  } catch {
+    return 'wasm';
+  }
 }

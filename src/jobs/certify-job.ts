@@ -11,7 +11,7 @@ import { TOOL } from '../version.ts';
 import {
   CERTIFICATE_FORMAT, certificateId, type Certificate, type CertifyParamsDoc, type InputResult, type ModelRef, type OriginalRef,
 } from '../protocol/certificate.ts';
-import { checkInputsFit, inputsDigest, summarize, type JobInputs } from './common.ts';
+import { checkInputsFit, inputsDigest, requireBatchInvariance, summarize, type JobInputs } from './common.ts';
 
 export interface CertifyJob {
   classifier: Classifier;
@@ -34,6 +34,7 @@ export interface CertifyJobResult {
 export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> {
   const { classifier, data, params } = job;
   checkInputsFit(classifier, data);
+  await requireBatchInvariance(classifier, data, params.sigma);
   const results = await certify(classifier, data.inputs, params, job.onProgress);
   const kind = job.baselineOf ? 'baseline' : 'certify';
   const paramsDoc: CertifyParamsDoc = {

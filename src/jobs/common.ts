@@ -4,6 +4,7 @@ import type { InputResult, Summary } from '../protocol/certificate.ts';
 import { averageCertifiedRadius, certifiedAccuracy, STANDARD_RADII } from '../smoothing/metrics.ts';
 import type { Classifier } from '../inference/classifier.ts';
 import { UserError } from '../errors.ts';
+import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
 
 export interface JobInputs {
   source: string;
@@ -43,4 +44,34 @@ export function summarize(results: readonly InputResult[], extra: Partial<Summar
     seconds: results.reduce((s, r) => s + r.time, 0),
     ...extra,
   };
+}
+
+/**
+ * Refuses a model whose predictions depend on the batch (see inference/batch-invariance.ts):
+ * certificates and IRS replay assume a fixed function of one input.
+ */
+export async function requireBatchInvariance(classifier: Classifier, job: JobInputs, sigma: number): Promise<void> {
+  const report = await checkBatchInvariance(classifier, makeProbes(job.inputs.slice(0, 4), sigma));
+  if (!report.ok) {
+    throw new UserError(
+      `the model's predictions depend on the other samples in a batch (${report.mismatches} of ${report.checked} probe predictions changed; ` +
+      `${report.detail}). Randomized smoothing and IRS need a fixed function of one input: dynamic activation quantization ` +
+      `breaks this; quantize with static scales instead (irs compress --method int8).`,
+    );
+  }
+}
+
+/** Noise-free accuracy: the fraction of inputs whose top class is their label. */
+export async function cleanAccuracy(classifier: Classifier, job: JobInputs, batchSize = 500): Promise<number> {
+  const dim = classifier.inputSize;
+  let correct = 0;
+  for (let first = 0; first < job.inputs.length; first += batchSize) {
+    const b = Math.min(batchSize, job.inputs.length - first);
+    const x = new Float32Array(b * dim);
+    for (let s = 0; s < b; s++) x.set(job.inputs[first + s], s * dim);
+    const out = new Int32Array(b);
+    await classifier.classify(x, b, out);
+    for (let s = 0; s < b; s++) if (out[s] === job.labels[first + s]) correct++;
+  }
+  return correct / job.inputs.length;
 }

@@ -9,7 +9,7 @@ import { UserError } from '../errors.ts';
 import {
   CERTIFICATE_FORMAT, certificateId, type Certificate, type CertifyParamsDoc, type InputResult, type IrsParamsDoc, type ModelRef,
 } from '../protocol/certificate.ts';
-import { checkInputsFit, inputsDigest, summarize, type JobInputs } from './common.ts';
+import { checkInputsFit, inputsDigest, requireBatchInvariance, summarize, type JobInputs } from './common.ts';
 
 export interface RecertifyJob {
   classifier: Classifier;
@@ -59,6 +59,7 @@ export async function runRecertifyJob(job: RecertifyJob): Promise<Certificate> {
   const { classifier, data, original } = job;
   checkInputsFit(classifier, data);
   const { params: op, entries } = await openOriginal(original, job.cacheBytes, data, job.np);
+  await requireBatchInvariance(classifier, data, op.sigma);
   const results = await recertify(classifier, data.inputs, entries, {
     sigma: op.sigma, seed: op.seed, batchSize: job.batchSize, shardSize: job.shardSize,
     np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma,

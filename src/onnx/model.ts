@@ -55,3 +55,82 @@ export function setMetadata(model: ModelProto, entries: Record<string, string>):
 export function getMetadata(model: ModelProto): Record<string, string> {
   return Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
 }
+
+export type NodeProto = onnxProto.onnx.INodeProto;
+export type GraphProto = onnxProto.onnx.IGraphProto;
+export const AttributeType = onnx.AttributeProto.AttributeType;
+
+/** protobufjs decodes int64 as Long objects; shapes and attributes here fit in a double. */
+export function toNumber(v: number | { toNumber(): number } | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'number' ? v : v.toNumber();
+}
+
+export function dims(t: TensorProto): number[] {
+  return (t.dims ?? []).map((d) => toNumber(d as number));
+}
+
+export function attribute(node: NodeProto, name: string): onnxProto.onnx.IAttributeProto | undefined {
+  return (node.attribute ?? []).find((a) => a.name === name);
+}
+
+export function intAttribute(node: NodeProto, name: string, fallback: number): number {
+  const a = attribute(node, name);
+  return a ? toNumber(a.i as number) : fallback;
+}
+
+export function floatAttribute(node: NodeProto, name: string, fallback: number): number {
+  const a = attribute(node, name);
+  return a ? (a.f ?? fallback) : fallback;
+}
+
+export function makeNode(opType: string, inputs: string[], outputs: string[], name: string, attrs: Record<string, number> = {}): NodeProto {
+  return onnx.NodeProto.create({
+    opType, input: inputs, output: outputs, name,
+    attribute: Object.entries(attrs).map(([n, i]) => onnx.AttributeProto.create({ name: n, type: AttributeType.INT, i })),
+  });
+}
+
+type TypedValues = Float32Array | Int8Array | Uint8Array | Int32Array | Uint16Array;
+
+/** An initializer with raw little-endian data. */
+export function makeTensor(name: string, dataType: number, shape: number[], values: TypedValues): TensorProto {
+  const raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  return onnx.TensorProto.create({ name, dataType, dims: shape, rawData: raw });
+}
+
+/** Initializers by name. */
+export function initializerMap(graph: GraphProto): Map<string, TensorProto> {
+  return new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+}
+
+/** Op types of a graph, with the domain where it is not the default ONNX one. */
+export function opTypes(graph: GraphProto): Set<string> {
+  return new Set((graph.node ?? []).map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType ?? '')));
+}
+
+const QUANTIZED_OPS = new Set([
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger',
+  'com.microsoft.QGemm', 'com.microsoft.QLinearAdd', 'com.microsoft.DynamicQuantizeMatMul',
+]);
+
+/** Why a model counts as already quantized, or undefined. */
+export function quantizationEvidence(graph: GraphProto): string | undefined {
+  const ops = [...opTypes(graph)].filter((o) => QUANTIZED_OPS.has(o));
+  if (ops.length) return `it contains ${ops.join(', ')}`;
+  const ints = (graph.initializer ?? []).filter((t) => t.dataType === DataType.INT8 || t.dataType === DataType.UINT8);
+  if (ints.length) return `it has 8-bit integer initializers (${ints.slice(0, 3).map((t) => t.name).join(', ')})`;
+  return undefined;
+}
+
+/** The weight-bearing nodes compression acts on: Conv, Gemm, MatMul with a FLOAT initializer as input 1. */
+export function weightedNodes(graph: GraphProto): { node: NodeProto; weight: TensorProto }[] {
+  const inits = initializerMap(graph);
+  const out: { node: NodeProto; weight: TensorProto }[] = [];
+  for (const node of graph.node ?? []) {
+    if (!['Conv', 'Gemm', 'MatMul'].includes(node.opType ?? '') || (node.domain && node.domain !== 'ai.onnx')) continue;
+    const w = inits.get(node.input?.[1] ?? '');
+    if (w && w.dataType === DataType.FLOAT) out.push({ node, weight: w });
+  }
+  return out;
+}
