@@ -3,6 +3,7 @@ import { LinearClassifier } from '../src/inference/linear.ts';
 import { certify, predict, ABSTAIN } from '../src/smoothing/certify.ts';
 import { recertify, type CachedInput } from '../src/smoothing/irs.ts';
 import { runShard } from '../src/smoothing/sampler.ts';
+import { localSampler } from '../src/smoothing/stream.ts';
 import { ShardMerger } from '../src/smoothing/merge.ts';
 import { averageCertifiedRadius, certifiedAccuracy } from '../src/smoothing/metrics.ts';
 import { normalQuantile } from '../src/stats/index.ts';
@@ -38,7 +39,7 @@ describe('CERTIFY on a linear classifier (true radius known)', () => {
   const inputs = dists.map((t) => atDistance(w, t));
 
   it('never certifies beyond the distance to the hyperplane, and comes close for large n', async () => {
-    const res = await certify(f, inputs, { sigma, seed: 3, batchSize: 1000, n0: 100, n: 100_000, alpha: 0.001 });
+    const res = await certify(localSampler(f, inputs), inputs.length, { sigma, seed: 3, batchSize: 1000, n0: 100, n: 100_000, alpha: 0.001 });
     res.forEach((r, i) => {
       const trueClass = dists[i] > 0 ? 1 : 0;
       const trueRadius = Math.abs(dists[i]);
@@ -56,7 +57,8 @@ describe('CERTIFY on a linear classifier (true radius known)', () => {
   });
 
   it('abstains near the hyperplane and certifies far from it', async () => {
-    const res = await certify(f, [atDistance(w, 0.001), atDistance(w, 1)], { sigma, seed: 1, batchSize: 256, n0: 100, n: 1000, alpha: 0.001 });
+    const pair = [atDistance(w, 0.001), atDistance(w, 1)];
+    const res = await certify(localSampler(f, pair), pair.length, { sigma, seed: 1, batchSize: 256, n0: 100, n: 1000, alpha: 0.001 });
     expect(res[0].predict).toBe(ABSTAIN);
     expect(res[0].radius).toBe(0);
     expect(res[1].predict).toBe(1);
@@ -66,9 +68,9 @@ describe('CERTIFY on a linear classifier (true radius known)', () => {
   it('gives identical results for any batch size and any shard split', async () => {
     const base = { sigma, seed: 11, n0: 50, n: 2000, alpha: 0.001 };
     const strip = (rs: Awaited<ReturnType<typeof certify>>) => rs.map(({ seconds, ...rest }) => rest);
-    const ref = strip(await certify(f, inputs, { ...base, batchSize: 2000 }));
+    const ref = strip(await certify(localSampler(f, inputs), inputs.length, { ...base, batchSize: 2000 }));
     for (const [batchSize, shardSize] of [[1, undefined], [7, undefined], [256, 300], [64, 999]] as const) {
-      expect(strip(await certify(f, inputs, { ...base, batchSize, shardSize })), `batch ${batchSize} shard ${shardSize}`).toEqual(ref);
+      expect(strip(await certify(localSampler(f, inputs), inputs.length, { ...base, batchSize, shardSize })), `batch ${batchSize} shard ${shardSize}`).toEqual(ref);
     }
   });
 });
@@ -114,9 +116,9 @@ describe('IRS on linear models (true disagreement known)', () => {
   const params = { sigma, seed: 21, batchSize: 500, n0: 100, n: 20_000, alpha: 0.001 };
 
   it('bounds the disagreement from above and never certifies beyond g^p\'s true radius', async () => {
-    const original = await certify(f, inputs, params);
+    const original = await certify(localSampler(f, inputs), inputs.length, params);
     const cache: CachedInput[] = original;
-    const res = await recertify(fp, inputs, cache, { ...params, np: 5000, alphaZeta: 0.001, gamma: 0.99 });
+    const res = await recertify(localSampler(fp, inputs), cache, { ...params, np: 5000, alphaZeta: 0.001, gamma: 0.99 });
     res.forEach((r, i) => {
       const t = dists[i];
       const trueRadius = Math.abs(t + delta);
@@ -137,8 +139,8 @@ describe('IRS on linear models (true disagreement known)', () => {
   });
 
   it('sees zero disagreements when f^p = f, so zeta is the CP floor 1 - alpha_zeta^(1/n_p)', async () => {
-    const original = await certify(f, inputs, params);
-    const res = await recertify(f, inputs, original, { ...params, np: 1000, alphaZeta: 0.001, gamma: 1 });
+    const original = await certify(localSampler(f, inputs), inputs.length, params);
+    const res = await recertify(localSampler(f, inputs), original, { ...params, np: 1000, alphaZeta: 0.001, gamma: 1 });
     for (const r of res.filter((x) => x.branch === 'zeta')) {
       expect(r.disagreements).toBe(0);
       expect(r.zeta!).toBeCloseTo(0.006884, 6);
@@ -147,10 +149,10 @@ describe('IRS on linear models (true disagreement known)', () => {
 
   it('abstains without sampling where the original abstained, and refuses a cache shorter than n_p', async () => {
     const cache: CachedInput[] = [{ cA: ABSTAIN, pALower: 0.4, predictions: new Int16Array(10) }];
-    const res = await recertify(fp, [inputs[0]], cache, { ...params, np: 10, alphaZeta: 0.001, gamma: 0.99 });
+    const res = await recertify(localSampler(fp, [inputs[0]]), cache, { ...params, np: 10, alphaZeta: 0.001, gamma: 0.99 });
     expect(res[0]).toMatchObject({ branch: 'abstain', predict: ABSTAIN, radius: 0, samples: 0 });
     const short: CachedInput[] = [{ cA: 1, pALower: 0.7, predictions: new Int16Array(10) }];
-    await expect(recertify(fp, [inputs[0]], short, { ...params, np: 11, alphaZeta: 0.001, gamma: 0.99 })).rejects.toThrow(/n_p/);
+    await expect(recertify(localSampler(fp, [inputs[0]]), short, { ...params, np: 11, alphaZeta: 0.001, gamma: 0.99 })).rejects.toThrow(/n_p/);
   });
 });
 
@@ -158,7 +160,7 @@ describe('PREDICT and metrics', () => {
   const { f, w } = linear(d);
 
   it('predicts far inputs and abstains on the hyperplane', async () => {
-    const res = await predict(f, [atDistance(w, 0.8), atDistance(w, -0.8), atDistance(w, 0)], { sigma, seed: 2, batchSize: 100, n: 1000, alpha: 0.001 });
+    const res = await predict(localSampler(f, [atDistance(w, 0.8), atDistance(w, -0.8), atDistance(w, 0)]), 3, { sigma, seed: 2, batchSize: 100, n: 1000, alpha: 0.001 });
     expect(res.map((r) => r.predict)).toEqual([1, 0, ABSTAIN]);
     expect(res[2].pValue).toBeGreaterThan(0.001);
   });

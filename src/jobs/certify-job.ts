@@ -3,6 +3,7 @@
  * from-scratch baseline that IRS is compared with (CERTIFY of f^p at alpha + alpha_zeta).
  */
 import type { Classifier } from '../inference/classifier.ts';
+import { localSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { certify, type CertifyParams, type Progress } from '../smoothing/certify.ts';
 import { encodeCache } from '../store/cache-codec.ts';
@@ -23,6 +24,8 @@ export interface CertifyJob {
   /** baseline: the certificate this run is the from-scratch comparison for. */
   baselineOf?: OriginalRef;
   onProgress?: Progress;
+  /** Where samples are drawn (default: in this process with `classifier`). */
+  sampler?: Sampler;
 }
 
 export interface CertifyJobResult {
@@ -35,7 +38,7 @@ export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> 
   const { classifier, data, params } = job;
   checkInputsFit(classifier, data);
   await requireBatchInvariance(classifier, data, params.sigma);
-  const results = await certify(classifier, data.inputs, params, job.onProgress);
+  const results = await certify(job.sampler ?? localSampler(classifier, data.inputs), data.inputs.length, params, job.onProgress);
   const kind = job.baselineOf ? 'baseline' : 'certify';
   const paramsDoc: CertifyParamsDoc = {
     sigma: params.sigma, seed: params.seed, noise: NOISE_SCHEME, n0: params.n0, n: params.n, alpha: params.alpha,

@@ -1,5 +1,6 @@
 /** A predict job: Cohen et al.'s PREDICT over a set of inputs. */
 import type { Classifier } from '../inference/classifier.ts';
+import { localSampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { predict, type PredictParams, type Progress } from '../smoothing/certify.ts';
 import type { DataRef, ModelRef } from '../protocol/certificate.ts';
@@ -22,7 +23,7 @@ export async function runPredictJob(job: {
 }): Promise<PredictionsDoc> {
   const { classifier, data, params } = job;
   checkInputsFit(classifier, data);
-  const res = await predict(classifier, data.inputs, params, job.onProgress);
+  const res = await predict(localSampler(classifier, data.inputs), data.inputs.length, params, job.onProgress);
   return {
     format: PREDICTIONS_FORMAT,
     tool: { ...TOOL },

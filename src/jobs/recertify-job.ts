@@ -1,5 +1,6 @@
 /** A recertify job: IRS on a modified model from an original certificate and its cache. */
 import type { Classifier } from '../inference/classifier.ts';
+import { localSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { recertify, type Progress } from '../smoothing/irs.ts';
 import { decodeCache } from '../store/cache-codec.ts';
@@ -23,6 +24,8 @@ export interface RecertifyJob {
   batchSize: number;
   shardSize?: number;
   onProgress?: Progress;
+  /** Where samples are drawn (default: in this process with `classifier`). */
+  sampler?: Sampler;
 }
 
 /** Checks that an original certificate and cache belong together and fit this job; returns the cache. */
@@ -60,7 +63,7 @@ export async function runRecertifyJob(job: RecertifyJob): Promise<Certificate> {
   checkInputsFit(classifier, data);
   const { params: op, entries } = await openOriginal(original, job.cacheBytes, data, job.np);
   await requireBatchInvariance(classifier, data, op.sigma);
-  const results = await recertify(classifier, data.inputs, entries, {
+  const results = await recertify(job.sampler ?? localSampler(classifier, data.inputs), entries, {
     sigma: op.sigma, seed: op.seed, batchSize: job.batchSize, shardSize: job.shardSize,
     np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma,
   }, job.onProgress);

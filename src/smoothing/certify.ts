@@ -1,10 +1,9 @@
 /**
  * CERTIFY and PREDICT of Cohen, Rosenfeld & Kolter (ICML 2019), over a group of inputs.
  */
-import type { Classifier } from '../inference/classifier.ts';
 import { Stream } from '../noise/gaussian.ts';
 import { binomialTestTwoSided, certifiedRadius, clopperPearsonLower } from '../stats/index.ts';
-import { sampleStream, topClass, topTwo } from './stream.ts';
+import { allInputs, topClass, topTwo, type Sampler } from './stream.ts';
 
 export const ABSTAIN = -1;
 
@@ -44,14 +43,15 @@ export interface Progress {
 }
 
 export async function certify(
-  classifier: Classifier, inputs: readonly Float32Array[], p: CertifyParams, onProgress?: Progress,
+  sampler: Sampler, inputCount: number, p: CertifyParams, onProgress?: Progress,
 ): Promise<CertifiedInput[]> {
   const spec = { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize };
-  const selection = await sampleStream(classifier, inputs, { ...spec, stream: Stream.selection }, 0, p.n0, { onProgress });
-  const estimation = await sampleStream(classifier, inputs, { ...spec, stream: Stream.estimation }, 0, p.n, {
+  const inputs = allInputs(inputCount);
+  const selection = await sampler.sample(inputs, { ...spec, stream: Stream.selection }, 0, p.n0, { onProgress });
+  const estimation = await sampler.sample(inputs, { ...spec, stream: Stream.estimation }, 0, p.n, {
     record: true, onProgress,
   });
-  return inputs.map((_, i) => {
+  return inputs.map((i) => {
     const cA = topClass(selection.counts[i]);
     const nA = cA < 0 ? 0 : estimation.counts[i][cA];
     const pALower = clopperPearsonLower(nA, p.n, p.alpha);
@@ -87,11 +87,12 @@ export interface PredictedInput {
  * runner-up's cannot reject equality at level alpha (Hung & Fithian's test, as Cohen).
  */
 export async function predict(
-  classifier: Classifier, inputs: readonly Float32Array[], p: PredictParams, onProgress?: Progress,
+  sampler: Sampler, inputCount: number, p: PredictParams, onProgress?: Progress,
 ): Promise<PredictedInput[]> {
   const spec = { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize, stream: Stream.predict };
-  const samples = await sampleStream(classifier, inputs, spec, 0, p.n, { onProgress });
-  return inputs.map((_, i) => {
+  const inputs = allInputs(inputCount);
+  const samples = await sampler.sample(inputs, spec, 0, p.n, { onProgress });
+  return inputs.map((i) => {
     const { top, n1, n2 } = topTwo(samples.counts[i]);
     const pValue = n1 + n2 === 0 ? 1 : binomialTestTwoSided(n1, n1 + n2, 0.5);
     return { predict: pValue > p.alpha ? ABSTAIN : top, n1, n2, pValue, seconds: samples.seconds[i] };

@@ -12,13 +12,12 @@
  *   1 - (alpha + alpha_zeta), for the cached class cA.
  * Either way the result holds with probability >= 1 - (alpha + alpha_zeta) (Theorem 4).
  */
-import type { Classifier } from '../inference/classifier.ts';
 import { Stream } from '../noise/gaussian.ts';
 import { certifiedRadius, clopperPearsonLower, clopperPearsonUpper, subtractDown } from '../stats/index.ts';
 import { ABSTAIN, type Progress, type SamplingParams } from './certify.ts';
 
 export type { Progress };
-import { sampleStream } from './stream.ts';
+import type { Sampler } from './stream.ts';
 
 /** What IRS needs of the original certification, per input. */
 export interface CachedInput {
@@ -59,10 +58,8 @@ export function chooseBranch(c: CachedInput, gamma: number): IrsBranch {
 }
 
 export async function recertify(
-  classifier: Classifier, inputs: readonly Float32Array[], cache: readonly CachedInput[], p: IrsParams,
-  onProgress?: Progress,
+  sampler: Sampler, cache: readonly CachedInput[], p: IrsParams, onProgress?: Progress,
 ): Promise<RecertifiedInput[]> {
-  if (cache.length !== inputs.length) throw new RangeError(`cache has ${cache.length} inputs, expected ${inputs.length}`);
   const branches = cache.map((c) => chooseBranch(c, p.gamma));
   const pick = (b: IrsBranch) => branches.flatMap((x, i) => (x === b ? [i] : []));
   const zetaIdx = pick('zeta');
@@ -78,8 +75,8 @@ export async function recertify(
         throw new RangeError(`input ${i}: the cache holds ${cache[i].predictions.length} predictions, n_p is ${p.np}`);
       }
     }
-    const replay = await sampleStream(
-      classifier, zetaIdx.map((i) => inputs[i]), { ...spec, stream: Stream.estimation }, 0, p.np,
+    const replay = await sampler.sample(
+      zetaIdx, { ...spec, stream: Stream.estimation }, 0, p.np,
       { reference: zetaIdx.map((i) => cache[i].predictions), onProgress },
     );
     zetaIdx.forEach((i, g) => {
@@ -100,9 +97,7 @@ export async function recertify(
   }
 
   if (rsIdx.length > 0) {
-    const fresh = await sampleStream(
-      classifier, rsIdx.map((i) => inputs[i]), { ...spec, stream: Stream.irsFallback }, 0, p.np, { onProgress },
-    );
+    const fresh = await sampler.sample(rsIdx, { ...spec, stream: Stream.irsFallback }, 0, p.np, { onProgress });
     const level = p.alpha + p.alphaZeta;
     rsIdx.forEach((i, g) => {
       const cA = cache[i].cA;

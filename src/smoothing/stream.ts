@@ -1,6 +1,12 @@
-/** Runs one noise stream's sample range for a group of inputs, shard by shard, and merges. */
+/**
+ * Where the samples come from. CERTIFY, PREDICT and IRS ask a Sampler for one noise stream's
+ * sample range over some of a job's inputs and get merged totals back; whether the samples
+ * were drawn in this process (localSampler) or fanned out as shards to other machines
+ * (coordinator/) cannot change a result, because every shard draws the same noise for the
+ * same sample index and merging is exact.
+ */
 import type { Classifier } from '../inference/classifier.ts';
-import { runShard, type ShardOptions } from './sampler.ts';
+import { runShard } from './sampler.ts';
 import { ShardMerger, type MergedSamples } from './merge.ts';
 
 export interface StreamSpec {
@@ -12,17 +18,38 @@ export interface StreamSpec {
   shardSize?: number;
 }
 
-export async function sampleStream(
-  classifier: Classifier, inputs: readonly Float32Array[], spec: StreamSpec, start: number, count: number,
-  options: ShardOptions = {},
-): Promise<MergedSamples> {
-  const merger = new ShardMerger({ start, count }, inputs.length);
-  const shardSize = spec.shardSize ?? count;
-  for (let first = start; first < start + count; first += shardSize) {
-    const n = Math.min(shardSize, start + count - first);
-    merger.add(await runShard(classifier, inputs, { ...spec, start: first, count: n }, options));
-  }
-  return merger.result();
+export interface SampleOptions {
+  /** Keep every sample's prediction (building the IRS cache). */
+  record?: boolean;
+  /** Per selected input: f's cached predictions, indexed by absolute sample index (IRS replay). */
+  reference?: ArrayLike<number>[];
+  onProgress?: (samples: number) => void;
+}
+
+export interface Sampler {
+  /** Samples [start, start + count) of one stream for the job inputs at the given positions. */
+  sample(inputs: readonly number[], spec: StreamSpec, start: number, count: number, options?: SampleOptions): Promise<MergedSamples>;
+}
+
+/** Draws samples in this process, shard by shard (spec.shardSize), and merges them. */
+export function localSampler(classifier: Classifier, jobInputs: readonly Float32Array[]): Sampler {
+  return {
+    async sample(inputs, spec, start, count, options = {}) {
+      const selected = inputs.map((i) => jobInputs[i]);
+      const merger = new ShardMerger({ start, count }, selected.length);
+      const shardSize = spec.shardSize ?? count;
+      for (let first = start; first < start + count; first += shardSize) {
+        const n = Math.min(shardSize, start + count - first);
+        merger.add(await runShard(classifier, selected, { ...spec, start: first, count: n }, options));
+      }
+      return merger.result();
+    },
+  };
+}
+
+/** 0, 1, ..., n - 1: every input of a job. */
+export function allInputs(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 /** The most frequent class; ties go to the smallest class index (deterministic). -1 if no votes. */
