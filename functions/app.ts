@@ -1,14 +1,223 @@
 /**
  * The HTTP functions as one Hono app on Web-standard Request/Response, so the same code runs
- * under workerd, Node and Deno; runtime entries beside this file only adapt it. So far it
- * answers the health check; the shard, jobs and models routes come with the functions issue.
+ * under workerd, Node and Deno; the entries beside this file only adapt it (store, backend,
+ * datasets, background work).
+ *
+ *   GET  /healthz                     no token
+ *   POST /v1/models                   upload an ONNX model (content-addressed by sha256)
+ *   GET  /v1/models/:sha256           its size
+ *   POST /v1/models/:sha256/compress  a compressed variant, stored beside it
+ *   POST /v1/inputs                   upload inputs as .npy (float32 [N, ...shape])
+ *   POST /v1/shards                   compute one shard (what the aggregator fans out)
+ *   POST /v1/jobs                     start a certify, recertify or baseline job
+ *   GET  /v1/jobs/:id                 its status and progress
+ *   GET  /v1/certificates/:id         the certificate: JSON, or Cohen's TSV (Accept: text/tab-separated-values)
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
 import { TOOL } from '../src/version.ts';
+import { UserError } from '../src/errors.ts';
+import type { ServiceConfig } from '../src/service/runtime.ts';
+import { keys, TENANT_PATTERN } from '../src/service/keys.ts';
+import { Busy, Conflict, NotFound } from '../src/service/errors.ts';
+import { ClassifierCache, readModel } from '../src/service/models.ts';
+import { executeShard, InputsCache } from '../src/service/shard.ts';
+import { pendingJobs, readCertificate, readJson, runJob } from '../src/coordinator/job-runner.ts';
+import { CompressRequest, describeIssues, JobRequest, ShardRequest, type JobDoc } from '../src/protocol/schemas.ts';
+import type { CertifyParamsDoc } from '../src/protocol/certificate.ts';
+import { certificateTsv } from '../src/protocol/tsv.ts';
+import { parseNpy } from '../src/data/npy-codec.ts';
+import { decodeModel } from '../src/onnx/model.ts';
+import { compressModel } from '../src/onnx/compress/index.ts';
+import { canonicalJson, sha256Hex } from '../src/util/digest.ts';
+import { StoreError } from '../src/store/types.ts';
 
-export function createApp(): Hono {
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ ok: true, name: TOOL.name, version: TOOL.version }));
+type Env = { Variables: { tenant: string } };
+
+const MB = 1024 * 1024;
+
+async function body<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await c.req.text());
+  } catch {
+    throw new UserError('request body is not valid JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new UserError(describeIssues(parsed.error));
+  return parsed.data;
+}
+
+async function bytesOf(c: Context): Promise<Uint8Array> {
+  return new Uint8Array(await c.req.arrayBuffer());
+}
+
+const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+
+export interface Service {
+  app: Hono<Env>;
+  /** Resumes jobs an earlier aggregator left queued or running; returns how many. */
+  resumePending(): Promise<number>;
+  /** Resolves when no job is running in this process. */
+  idle(): Promise<void>;
+}
+
+export function createService(cfg: ServiceConfig): Service {
+  const app = new Hono<Env>();
+  const classifiers = new ClassifierCache(cfg.backend);
+  const inputsCache = new InputsCache();
+  const running = new Map<string, Promise<JobDoc>>();
+  let shardsInFlight = 0;
+  const limit = (bytes: number) => bodyLimit({ maxSize: bytes, onError: (c) => c.json({ error: `request body exceeds ${bytes} bytes` }, 413) });
+
+  const startJob = (job: JobDoc) => {
+    const key = `${job.tenant}/${job.id}`;
+    if (running.has(key)) return;
+    const work = runJob(cfg, job, { classifiers, inputsCache }).finally(() => running.delete(key));
+    running.set(key, work);
+    cfg.background?.(work);
+  };
+
+  app.onError((e, c) => {
+    if (e instanceof NotFound) return c.json({ error: e.message }, 404);
+    if (e instanceof Conflict) return c.json({ error: e.message }, 409);
+    if (e instanceof UserError) return c.json({ error: e.message }, 400);
+    if (e instanceof Busy) return c.json({ error: e.message }, 429);
+    if (e instanceof StoreError) return c.json({ error: `object store unavailable: ${e.message}` }, 503);
+    console.error(e);
+    return c.json({ error: 'internal error' }, 500);
+  });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
-  return app;
+
+  app.get('/healthz', (c) => c.json({ ok: true, name: TOOL.name, version: TOOL.version, backend: cfg.backend }));
+
+  // Bearer tokens name the tenant; the worker token may act for the tenant it names, on shards only.
+  app.use('/v1/*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const token = /^Bearer (.+)$/.exec(header)?.[1];
+    if (!token) return c.json({ error: 'missing bearer token (Authorization: Bearer <token>)' }, 401);
+    let tenant = cfg.tokens.get(token);
+    if (!tenant && cfg.workerToken && token === cfg.workerToken && c.req.path === '/v1/shards') {
+      tenant = c.req.header('x-irs-tenant');
+      if (!tenant || !TENANT_PATTERN.test(tenant)) return c.json({ error: 'worker requests must name a valid tenant (X-Irs-Tenant)' }, 400);
+    }
+    if (!tenant) return c.json({ error: 'invalid token' }, 401);
+    c.set('tenant', tenant);
+    await next();
+  });
+
+  app.post('/v1/models', limit(cfg.maxModelBytes ?? 64 * MB), async (c) => {
+    const tenant = c.get('tenant');
+    const bytes = await bytesOf(c);
+    if (bytes.length === 0) throw new UserError('empty body: send the ONNX model bytes');
+    decodeModel(bytes, 'the uploaded body');
+    const sha256 = await sha256Hex(bytes);
+    const created = await cfg.store.putIfAbsent(keys.model(tenant, sha256), bytes, { contentType: 'application/octet-stream' });
+    return c.json({ sha256, bytes: bytes.length }, created ? 201 : 200);
+  });
+
+  app.get('/v1/models/:sha', async (c) => {
+    const info = await cfg.store.head(keys.model(c.get('tenant'), sanitize(c.req.param('sha'))));
+    if (!info) throw new NotFound(`model ${c.req.param('sha')} not found`);
+    return c.json({ sha256: c.req.param('sha'), bytes: info.size });
+  });
+
+  app.post('/v1/models/:sha/compress', limit(cfg.maxBodyBytes ?? MB), async (c) => {
+    const tenant = c.get('tenant');
+    const req = await body(c, CompressRequest);
+    const source = await readModel(cfg.store, tenant, sanitize(c.req.param('sha')));
+    let calibration;
+    if (req.method === 'int8') {
+      const spec = req.calibration ?? { source: 'mnist:train' as const, count: 512 };
+      if (!cfg.dataset) throw new UserError(`calibration.source: ${spec.source} is not available on this runtime`);
+      const ds = cfg.dataset(spec.source);
+      calibration = { source: spec.source, inputs: Array.from({ length: Math.min(spec.count, ds.size) }, (_, i) => ds.input(i)), sigma: req.calibration?.sigma ?? 0 };
+    }
+    const { bytes, report } = await compressModel(source, { method: req.method, amount: req.amount, calibration, backend: cfg.backend });
+    await cfg.store.putIfAbsent(keys.model(tenant, report.sha256), bytes, { contentType: 'application/octet-stream' });
+    return c.json(report, 201);
+  });
+
+  app.post('/v1/inputs', limit(cfg.maxModelBytes ?? 64 * MB), async (c) => {
+    const tenant = c.get('tenant');
+    const bytes = await bytesOf(c);
+    const file = parseNpy(bytes, 'the uploaded body');
+    if (file.shape.length < 2 || file.shape[0] < 1) throw new UserError(`inputs must have shape [N, ...input shape] with N >= 1, got (${file.shape.join(', ')})`);
+    for (let i = 0; i < file.values.length; i++) if (!Number.isFinite(file.values[i])) throw new UserError(`input value ${i} is not finite`);
+    const sha256 = await sha256Hex(bytes);
+    const created = await cfg.store.putIfAbsent(keys.inputs(tenant, sha256), bytes, { contentType: 'application/octet-stream' });
+    return c.json({ sha256, count: file.shape[0], shape: file.shape.slice(1) }, created ? 201 : 200);
+  });
+
+  app.post('/v1/shards', limit(cfg.maxBodyBytes ?? 16 * MB), async (c) => {
+    const req = await body(c, ShardRequest);
+    if (shardsInFlight >= (cfg.maxConcurrentShards ?? 4)) throw new Busy('too many shards in flight; retry later');
+    shardsInFlight++;
+    try {
+      return c.json(await executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req));
+    } finally {
+      shardsInFlight--;
+    }
+  });
+
+  app.post('/v1/jobs', limit(cfg.maxBodyBytes ?? MB), async (c) => {
+    const tenant = c.get('tenant');
+    const req = await body(c, JobRequest);
+    if (!(await cfg.store.head(keys.model(tenant, req.model)))) throw new NotFound(`model: ${req.model} not found (upload it with POST /v1/models)`);
+    if (req.kind !== 'certify') {
+      const original = await readCertificate(cfg.store, tenant, req.original);
+      if (original.kind !== 'certify') throw new UserError(`original: certificate ${req.original} is a ${original.kind} certificate; IRS needs a certify certificate`);
+      const n = (original.params as CertifyParamsDoc).n;
+      if (req.np > (original.cache?.samples ?? n)) throw new UserError(`np: ${req.np} exceeds the original certificate's ${original.cache?.samples ?? n} cached samples`);
+    }
+    const id = (await sha256Hex(new TextEncoder().encode(canonicalJson({ tenant, req })))).slice(0, 32);
+    const existing = await readJson<JobDoc>(cfg.store, keys.job(tenant, id));
+    if (existing && existing.status !== 'failed') {
+      if (existing.status !== 'done') startJob(existing); // an aggregator restarted: resume
+      return c.json(view(existing), 200);
+    }
+    const now = new Date().toISOString();
+    const job: JobDoc = { id, tenant, request: req, status: 'queued', createdAt: now, updatedAt: now, progress: { samplesDone: 0, samplesTotal: 0 } };
+    await cfg.store.put(keys.job(tenant, id), json(job), { contentType: 'application/json' });
+    startJob(job);
+    return c.json(view(job), 202);
+  });
+
+  app.get('/v1/jobs/:id', async (c) => {
+    const job = await readJson<JobDoc>(cfg.store, keys.job(c.get('tenant'), sanitize(c.req.param('id'))));
+    if (!job) throw new NotFound(`job ${c.req.param('id')} not found`);
+    return c.json(view(job));
+  });
+
+  app.get('/v1/certificates/:id', async (c) => {
+    const cert = await readCertificate(cfg.store, c.get('tenant'), sanitize(c.req.param('id')));
+    if ((c.req.header('accept') ?? '').includes('text/tab-separated-values')) {
+      return c.body(certificateTsv(cert), 200, { 'content-type': 'text/tab-separated-values; charset=utf-8' });
+    }
+    return c.json(cert);
+  });
+
+  return {
+    app,
+    async resumePending() {
+      const jobs = await pendingJobs(cfg.store);
+      jobs.forEach(startJob);
+      return jobs.length;
+    },
+    async idle() {
+      while (running.size) await Promise.allSettled([...running.values()]);
+    },
+  };
+}
+
+/** A path parameter becomes part of a store key: only hex ids and hashes pass. */
+function sanitize(id: string): string {
+  if (!/^[0-9a-f]{32,64}$/.test(id)) throw new NotFound(`no such id ${id.slice(0, 80)}`);
+  return id;
+}
+
+function view(job: JobDoc) {
+  const { tenant: _t, ...rest } = job;
+  return { ...rest, links: { self: `/v1/jobs/${job.id}`, ...(job.certificateId ? { certificate: `/v1/certificates/${job.certificateId}` } : {}) } };
 }

@@ -20,6 +20,7 @@ import {
 import { backendName, closedUnit, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount } from './options.ts';
 import { progressBar } from './progress.ts';
 import { formatSummary } from './summary.ts';
+import { parseTokens } from '../service/runtime.ts';
 import { runDemo } from './demo.ts';
 
 /** 3: a check ran and the model failed it (check-batch-invariance). */
@@ -269,6 +270,35 @@ export function buildProgram(): Command {
       } finally {
         await classifier.dispose();
       }
+    });
+
+  program.command('serve')
+    .description('serve the HTTP functions (shards, jobs, models, certificates) on Node')
+    .addOption(new Option('--port <p>', 'port (0: any free port)').argParser(nonNegativeInt).default(8787))
+    .option('--host <h>', 'address to listen on', '127.0.0.1')
+    .option('--store <url>', 'object store: file:./irs-data, s3://bucket/prefix?endpoint=…, memory:', 'file:./irs-data')
+    .option('--token <t>', "a bearer token for the tenant 'default'")
+    .option('--tokens <list>', 'tenant:token,tenant:token (also IRS_TOKENS)')
+    .option('--worker-token <t>', 'shared secret for aggregator -> shard worker requests (also IRS_WORKER_TOKEN)')
+    .option('--workers <urls>', 'shard workers to fan out to, comma-separated (default: run shards in this process)')
+    .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
+    .addOption(new Option('--max-shards <k>', 'shards computed at once before answering 429').argParser(positiveInt).default(2))
+    .action(async (o) => {
+      const tokens = parseTokens([o.tokens ?? process.env.IRS_TOKENS, o.token ? `default:${o.token}` : ''].filter(Boolean).join(','));
+      if (tokens.size === 0) throw new UserError('serve needs at least one token: --token T, --tokens tenant:token,… or IRS_TOKENS');
+      const { serve } = await import('../../functions/node.ts');
+      const s = await serve({
+        port: o.port, host: o.host, store: o.store, tokens, backend: o.backend,
+        workerToken: o.workerToken ?? process.env.IRS_WORKER_TOKEN,
+        workers: (o.workers ?? '').split(',').map((w: string) => w.trim()).filter(Boolean),
+        maxConcurrentShards: o.maxShards,
+      });
+      process.stdout.write(`irs-edge serving on ${s.url} (store ${o.store}, ${tokens.size} token${tokens.size > 1 ? 's' : ''})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => { void s.close().then(resolve); };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 
   program.command('demo')

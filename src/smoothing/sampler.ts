@@ -32,6 +32,8 @@ export interface ShardOptions {
    * absolute sample index: the shard then also counts disagreements (IRS replay).
    */
   reference?: ArrayLike<number>[];
+  /** Sample index of reference[i][0] (default 0: indexed by absolute sample index). */
+  referenceOffset?: number;
   /** Called after each batch with the number of samples (summed over inputs) just done. */
   onProgress?: (samples: number) => void;
 }
@@ -90,11 +92,12 @@ export async function runShard(
       const hist = counts[i];
       const offset = first - start;
       const ref = options.reference?.[i];
+      const refAt = first - (options.referenceOffset ?? 0);
       for (let s = 0; s < b; s++) {
         const c = classes[s];
         if (c !== NO_CLASS) hist[c]++;
         if (predictions) predictions[i][offset + s] = c;
-        if (ref && ref[first + s] !== c) disagreements![i]++;
+        if (ref && ref[refAt + s] !== c) disagreements![i]++;
       }
       seconds[i] += (performance.now() - t1) / 1000 + noiseShare;
     }

@@ -1,0 +1,200 @@
+/**
+ * The aggregator: runs a certify, recertify or baseline job for a tenant. The job's inputs
+ * are written to the store as one .npy, every stream is cut into shards executed in this
+ * process or on shard workers, finished shard results are persisted under the job, and the
+ * certificate (after its cache) is written last, so a visible certificate is always whole.
+ * Rerunning a job after a crash recomputes only the shards without a stored result.
+ */
+import type { ObjectStore } from '../store/types.ts';
+import type { ServiceConfig } from '../service/runtime.ts';
+import { keys } from '../service/keys.ts';
+import { ClassifierCache, readModel } from '../service/models.ts';
+import { executeShard, InputsCache } from '../service/shard.ts';
+import { NotFound } from '../service/errors.ts';
+import { loadClassifier } from '../inference/index.ts';
+import { runCertifyJob } from '../jobs/certify-job.ts';
+import { runRecertifyJob } from '../jobs/recertify-job.ts';
+import type { JobInputs } from '../jobs/common.ts';
+import { selectIndices } from '../data/dataset.ts';
+import { encodeNpy, parseNpy } from '../data/npy-codec.ts';
+import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
+import type { DataSpec, JobDoc, JobRequest, ShardResponse } from '../protocol/schemas.ts';
+import { UserError } from '../errors.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { shardedSampler, type ShardDispatcher } from './sharded-sampler.ts';
+import { httpDispatcher } from './http-dispatcher.ts';
+
+const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+const parse = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as T;
+
+export async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  const b = await store.get(key);
+  return b ? parse<T>(b) : undefined;
+}
+
+export async function readCertificate(store: ObjectStore, tenant: string, id: string): Promise<Certificate> {
+  const cert = await readJson<Certificate>(store, keys.certificate(tenant, id));
+  if (!cert) throw new NotFound(`certificate ${id} not found`);
+  return cert;
+}
+
+/** Resolves a job's inputs: a bundled dataset (where the runtime has it) or a stored .npy. */
+export async function resolveInputs(cfg: ServiceConfig, tenant: string, spec: DataSpec): Promise<JobInputs> {
+  if ('source' in spec) {
+    if (!cfg.dataset) throw new UserError(`data.source: ${spec.source} is not available on this runtime; upload the inputs as .npy (POST /v1/inputs)`);
+    const ds = cfg.dataset(spec.source);
+    if (spec.offset >= ds.size) throw new UserError(`data.offset: ${spec.offset} is beyond ${spec.source} (${ds.size} inputs)`);
+    const indices = selectIndices(ds.size, spec.count, spec.skip, spec.offset);
+    return { source: spec.source, indices, inputs: indices.map((i) => ds.input(i)), labels: indices.map((i) => ds.label(i)) };
+  }
+  const bytes = await cfg.store.get(keys.inputs(tenant, spec.inputs));
+  if (!bytes) throw new NotFound(`data.inputs: inputs ${spec.inputs} not found`);
+  const file = parseNpy(bytes, `inputs ${spec.inputs}`);
+  const [size, ...shape] = file.shape;
+  const per = shape.reduce((a, b) => a * b, 1);
+  if (spec.offset >= size) throw new UserError(`data.offset: ${spec.offset} is beyond the ${size} stored inputs`);
+  if (spec.labels && spec.labels.length !== size) throw new UserError(`data.labels: expected ${size} labels, got ${spec.labels.length}`);
+  const indices = selectIndices(size, spec.count ?? size, spec.skip, spec.offset);
+  return {
+    source: `inputs:${spec.inputs}`,
+    indices,
+    inputs: indices.map((i) => Float32Array.from(file.values.subarray(i * per, (i + 1) * per))),
+    labels: indices.map((i) => spec.labels?.[i] ?? -1),
+  };
+}
+
+/** The data spec that reproduces a certificate's inputs (recertify and baseline reuse them). */
+function dataOf(cert: Certificate): DataSpec {
+  const { source } = cert.data;
+  const skip = 1;
+  if (source.startsWith('inputs:')) return { inputs: source.slice(7), skip, offset: 0 };
+  if (source === 'mnist:test' || source === 'mnist:train') return { source, count: 1, skip, offset: 0 };
+  throw new UserError(`original certificate's inputs (${source}) are not available to the service`);
+}
+
+async function originalInputs(cfg: ServiceConfig, tenant: string, cert: Certificate): Promise<JobInputs> {
+  // Resolve the whole source once, then pick the certificate's indices in its order.
+  const spec = dataOf(cert);
+  if ('source' in spec) {
+    const ds = cfg.dataset?.(spec.source);
+    if (!ds) throw new UserError(`${spec.source} is not available on this runtime`);
+    const idx = cert.data.indices;
+    return { source: spec.source, indices: idx, inputs: idx.map((i) => ds.input(i)), labels: idx.map((i) => ds.label(i)) };
+  }
+  const all = await resolveInputs(cfg, tenant, spec);
+  const byIndex = new Map(all.indices.map((i, k) => [i, k]));
+  const pick = cert.data.indices.map((i) => byIndex.get(i)!);
+  return { source: all.source, indices: cert.data.indices, inputs: pick.map((k) => all.inputs[k]), labels: cert.results.map((r) => r.label) };
+}
+
+export interface RunJobDeps {
+  classifiers?: ClassifierCache;
+  inputsCache?: InputsCache;
+  /** Overrides the HTTP dispatcher (tests inject faults here). */
+  dispatcher?: ShardDispatcher;
+  /** Progress writes at most this often (ms). */
+  progressEveryMs?: number;
+}
+
+export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps = {}): Promise<JobDoc> {
+  const { store } = cfg;
+  const tenant = job.tenant;
+  const save = async (patch: Partial<JobDoc>) => {
+    Object.assign(job, patch, { updatedAt: new Date().toISOString() });
+    await store.put(keys.job(tenant, job.id), json(job), { contentType: 'application/json' });
+  };
+  try {
+    await save({ status: 'running' });
+    const req = job.request;
+    const modelBytes = await readModel(store, tenant, req.model);
+    const model = { sha256: req.model, bytes: modelBytes.length };
+    let original: Certificate | undefined;
+    let data: JobInputs;
+    if (req.kind === 'certify') data = await resolveInputs(cfg, tenant, req.data);
+    else {
+      original = await readCertificate(store, tenant, req.original);
+      data = await originalInputs(cfg, tenant, original);
+    }
+    // The job's inputs, in job order, as one stored file the shards refer to.
+    const shape = [data.inputs.length, data.inputs[0].length];
+    const flat = new Float32Array(shape[0] * shape[1]);
+    data.inputs.forEach((x, i) => flat.set(x, i * shape[1]));
+    const npy = encodeNpy(flat, shape, '<f4');
+    const inputsSha = await sha256Hex(npy);
+    await store.putIfAbsent(keys.inputs(tenant, inputsSha), npy);
+
+    const classifiers = deps.classifiers ?? new ClassifierCache(cfg.backend);
+    const inputsCache = deps.inputsCache ?? new InputsCache();
+    const dispatcher: ShardDispatcher = deps.dispatcher ?? (cfg.workers.length > 0
+      ? httpDispatcher({ workers: cfg.workers, token: cfg.workerToken ?? '', tenant, ...cfg.fanOut })
+      : { dispatch: (r) => executeShard(store, classifiers, inputsCache, tenant, r) });
+    const results = {
+      get: (key: string) => readJson<ShardResponse>(store, keys.shardResult(tenant, job.id, key)),
+      put: (key: string, r: ShardResponse) => store.put(keys.shardResult(tenant, job.id, key), json(r)).then(() => {}),
+    };
+    const sampler = shardedSampler({
+      model: req.model, inputs: inputsSha, dispatcher, results,
+      shardSamples: 2000, inputsPerShard: 8, concurrency: Math.max(1, cfg.workers.length * (cfg.fanOut?.perWorker ?? 2)),
+    });
+
+    const total = data.inputs.length * (req.kind === 'certify' ? req.n0 + req.n : req.kind === 'baseline' ? (req.n0 ?? (original!.params as CertifyParamsDoc).n0) + req.np : req.np);
+    let done = 0;
+    let lastWrite = 0;
+    const started = Date.now();
+    const onProgress = (k: number) => {
+      done += k;
+      const now = Date.now();
+      if (now - lastWrite < (deps.progressEveryMs ?? 1000)) return;
+      lastWrite = now;
+      const rate = done / ((now - started) / 1000);
+      void save({ progress: { samplesDone: done, samplesTotal: total, etaSeconds: rate > 0 ? Math.round((total - done) / rate) : undefined } }).catch(() => {});
+    };
+
+    // A local classifier checks batch invariance (and is the sampler's when shards run here).
+    const classifier = await loadClassifier(modelBytes, cfg.backend);
+    let certificate: Certificate;
+    let cache: Uint8Array | undefined;
+    try {
+      if (req.kind === 'certify') {
+        ({ certificate, cache } = await runCertifyJob({
+          classifier, model, data, sampler, onProgress,
+          params: { sigma: req.sigma, seed: req.seed, n0: req.n0, n: req.n, alpha: req.alpha, batchSize: req.batchSize, shardSize: req.shardSize },
+        }));
+      } else if (req.kind === 'recertify') {
+        const cacheBytes = await store.get(keys.cache(tenant, original!.id));
+        if (!cacheBytes) throw new NotFound(`the IRS cache of certificate ${original!.id} is missing`);
+        certificate = await runRecertifyJob({
+          classifier, model, data, original: original!, cacheBytes, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma,
+          batchSize: req.batchSize, shardSize: req.shardSize, sampler, onProgress,
+        });
+      } else {
+        const op = original!.params as CertifyParamsDoc;
+        ({ certificate } = await runCertifyJob({
+          classifier, model, data, sampler, onProgress, baselineOf: { id: original!.id, modelSha256: original!.model.sha256 },
+          params: { sigma: op.sigma, seed: op.seed, n0: req.n0 ?? op.n0, n: req.np, alpha: op.alpha + req.alphaZeta, batchSize: req.batchSize, shardSize: req.shardSize },
+        }));
+      }
+    } finally {
+      await classifier.dispose();
+    }
+    // Shards ran with the service's backend; the certificate says so.
+    if (cache) await store.put(keys.cache(tenant, certificate.id), cache, { contentType: 'application/octet-stream' });
+    await store.put(keys.certificate(tenant, certificate.id), json(certificate), { contentType: 'application/json' });
+    await save({ status: 'done', certificateId: certificate.id, progress: { samplesDone: total, samplesTotal: total, etaSeconds: 0 } });
+  } catch (e) {
+    const message = e instanceof UserError ? e.message : `internal error: ${(e as Error).message}`;
+    await save({ status: 'failed', error: message }).catch(() => {});
+  }
+  return job;
+}
+
+/** Jobs left queued or running by an aggregator that stopped: run them again (they resume). */
+export async function pendingJobs(store: ObjectStore): Promise<JobDoc[]> {
+  const out: JobDoc[] = [];
+  for (const o of await store.list(keys.tenants())) {
+    if (!/^tenants\/[^/]+\/jobs\/[^/]+\.json$/.test(o.key)) continue;
+    const job = await readJson<JobDoc>(store, o.key);
+    if (job && (job.status === 'queued' || job.status === 'running')) out.push(job);
+  }
+  return out;
+}

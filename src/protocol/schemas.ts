@@ -1,0 +1,146 @@
+/**
+ * Request and response schemas of the HTTP functions (version 1), validated with zod. The
+ * same schemas document the API (zod's JSON Schema export) and type the client.
+ */
+import { z } from 'zod';
+
+/** Service limits: what one request may ask for. */
+export const LIMITS = {
+  /** Samples per shard request, summed over its inputs. */
+  shardSamples: 2_000_000,
+  shardInputs: 256,
+  /** Values of one inline input. */
+  inputValues: 1_000_000,
+  batchSize: 4096,
+  /** Samples per job and input (n0 + n, or n_p). */
+  jobSamplesPerInput: 10_000_000,
+  jobInputs: 10_000,
+} as const;
+
+export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+export const CertificateId = z.string().regex(/^[0-9a-f]{32}$/, 'expected a certificate id (32 hex digits)');
+const Sigma = z.number().positive().max(1e6);
+const Seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Alpha = z.number().gt(0).lt(1);
+const Count = z.number().int().min(1);
+const BatchSize = z.number().int().min(1).max(LIMITS.batchSize);
+
+export const InlineInput = z.object({ values: z.array(z.number()).min(1).max(LIMITS.inputValues) }).strict();
+/** Input `index` of a stored inputs file (.npy uploaded with POST /v1/inputs, or written by a job). */
+export const StoredInput = z.object({ inputs: Sha256, index: z.number().int().min(0) }).strict();
+export const InputRef = z.union([InlineInput, StoredInput]);
+
+export const ShardRequest = z.object({
+  model: Sha256,
+  inputs: z.array(InputRef).min(1).max(LIMITS.shardInputs),
+  sigma: Sigma,
+  seed: Seed,
+  stream: z.number().int().min(0).max(2 ** 32 - 1),
+  start: z.number().int().min(0).max(2 ** 32 - 1),
+  count: Count.max(2 ** 32),
+  batchSize: BatchSize,
+  /** Return every sample's prediction (building the IRS cache). */
+  record: z.boolean().optional(),
+  /** Per input: f's cached predictions for this sample range (base64 int16 LE): count disagreements. */
+  reference: z.array(z.string()).optional(),
+}).strict()
+  .refine((r) => r.start + r.count <= 2 ** 32, { message: 'start + count must be at most 2^32', path: ['count'] })
+  .refine((r) => r.count * r.inputs.length <= LIMITS.shardSamples, { message: `count x inputs must be at most ${LIMITS.shardSamples}`, path: ['count'] })
+  .refine((r) => !r.reference || r.reference.length === r.inputs.length, { message: 'reference needs one entry per input', path: ['reference'] });
+export type ShardRequest = z.infer<typeof ShardRequest>;
+
+export const ShardResponse = z.object({
+  model: Sha256,
+  start: z.number(),
+  count: z.number(),
+  counts: z.array(z.array(z.number().int().min(0))),
+  predictions: z.array(z.string()).optional(),
+  disagreements: z.array(z.number().int().min(0)).optional(),
+  seconds: z.array(z.number().min(0)),
+});
+export type ShardResponse = z.infer<typeof ShardResponse>;
+
+/** Which inputs a job certifies: a bundled dataset, or an uploaded inputs file. */
+export const DataSpec = z.union([
+  z.object({
+    source: z.enum(['mnist:test', 'mnist:train']),
+    count: Count.max(LIMITS.jobInputs),
+    skip: Count.default(1),
+    offset: z.number().int().min(0).default(0),
+  }).strict(),
+  z.object({
+    inputs: Sha256,
+    /** Labels per input (-1 unknown); default all -1. */
+    labels: z.array(z.number().int().min(-1)).optional(),
+    count: Count.max(LIMITS.jobInputs).optional(),
+    skip: Count.default(1),
+    offset: z.number().int().min(0).default(0),
+  }).strict(),
+]);
+export type DataSpec = z.infer<typeof DataSpec>;
+
+const Execution = {
+  batchSize: BatchSize.default(256),
+  /** Samples per shard; default: the service's choice. Never changes a result. */
+  shardSize: Count.max(LIMITS.shardSamples).optional(),
+};
+
+export const CertifyJobRequest = z.object({
+  kind: z.literal('certify'),
+  model: Sha256,
+  data: DataSpec,
+  sigma: Sigma,
+  n0: Count.max(LIMITS.jobSamplesPerInput).default(100),
+  n: Count.max(LIMITS.jobSamplesPerInput),
+  alpha: Alpha.default(0.001),
+  seed: Seed.default(0),
+  ...Execution,
+}).strict();
+
+export const RecertifyJobRequest = z.object({
+  kind: z.literal('recertify'),
+  model: Sha256,
+  original: CertificateId,
+  np: Count.max(LIMITS.jobSamplesPerInput),
+  alphaZeta: Alpha.default(0.001),
+  gamma: z.number().min(0).max(1).default(0.99),
+  ...Execution,
+}).strict();
+
+export const BaselineJobRequest = z.object({
+  kind: z.literal('baseline'),
+  model: Sha256,
+  original: CertificateId,
+  np: Count.max(LIMITS.jobSamplesPerInput),
+  alphaZeta: Alpha.default(0.001),
+  n0: Count.max(LIMITS.jobSamplesPerInput).optional(),
+  ...Execution,
+}).strict();
+
+export const JobRequest = z.discriminatedUnion('kind', [CertifyJobRequest, RecertifyJobRequest, BaselineJobRequest]);
+export type JobRequest = z.infer<typeof JobRequest>;
+
+export const CompressRequest = z.object({
+  method: z.enum(['int8', 'fp16', 'fp16-native', 'prune']),
+  amount: z.number().gt(0).lt(1).optional(),
+  calibration: z.object({ source: z.enum(['mnist:train', 'mnist:test']), count: Count.max(10_000).default(512), sigma: z.number().min(0).optional() }).strict().optional(),
+}).strict().refine((r) => r.method !== 'prune' || r.amount !== undefined, { message: 'prune needs amount', path: ['amount'] });
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface JobDoc {
+  id: string;
+  tenant: string;
+  request: JobRequest;
+  status: JobStatus;
+  createdAt: string;
+  updatedAt: string;
+  progress: { samplesDone: number; samplesTotal: number; etaSeconds?: number };
+  certificateId?: string;
+  error?: string;
+}
+
+/** One line per problem: `field.path: message`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`).join('; ');
+}
