@@ -29,7 +29,7 @@ export interface ServiceConfig {
   /** Concurrent shard executions before answering 429. */
   maxConcurrentShards?: number;
   /** Shard requests in flight per worker, and retry policy for fan-out. */
-  fanOut?: { perWorker?: number; timeoutMs?: number; retries?: number; backoffMs?: number };
+  fanOut?: { perWorker?: number; timeoutMs?: number; retries?: number; backoffMs?: number; fetch?: typeof fetch };
 }
 
 /** Parses `tenant:token,tenant:token` (IRS_TOKENS). */
