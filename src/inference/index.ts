@@ -16,11 +16,28 @@ export interface LoadOptions {
   threads?: number;
 }
 
+const registered = new Map<BackendName, OrtModule>();
+
+/**
+ * Supplies the onnxruntime module for a backend, instead of importing the package: the
+ * Workers entry registers an onnxruntime-web whose wasm was precompiled at upload.
+ */
+export function registerOrtModule(backend: BackendName, ort: OrtModule): void {
+  registered.set(backend, ort);
+}
+
+// Non-literal specifiers keep bundlers (wrangler's esbuild) from pulling a binding into a
+// bundle that never uses it: onnxruntime-node is native code, and Workers register their own.
+const ORT_WEB = 'onnxruntime-web';
+const ORT_NODE = 'onnxruntime-node';
+
 /** The onnxruntime binding of a backend and the session options irs-edge uses with it. */
 export async function ortBackend(backend: BackendName, options: LoadOptions = {}): Promise<{ ort: OrtModule; sessionOptions: InferenceSession.SessionOptions }> {
   const threads = options.threads ?? 1;
   if (backend === 'wasm') {
-    const ort = await import('onnxruntime-web');
+    const preset = registered.get('wasm');
+    if (preset) return { ort: preset, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } };
+    const ort = await import(/* @vite-ignore */ ORT_WEB);
     ort.env.wasm.numThreads = threads;
     ort.env.logLevel = 'error';
     return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } };
@@ -28,7 +45,7 @@ export async function ortBackend(backend: BackendName, options: LoadOptions = {}
   if (backend === 'node') {
     let ort: unknown;
     try {
-      ort = await import('onnxruntime-node');
+      ort = await import(/* @vite-ignore */ ORT_NODE);
     } catch (e) {
       throw new UserError(`backend 'node' needs the optional package onnxruntime-node: ${(e as Error).message}`);
     }
@@ -50,7 +67,7 @@ export async function loadClassifier(modelBytes: Uint8Array, backend: BackendNam
 /** The fastest backend installed: onnxruntime-node when present, else onnxruntime-web. */
 export async function defaultFastBackend(): Promise<BackendName> {
   try {
-    await import('onnxruntime-node');
+    await import(/* @vite-ignore */ ORT_NODE);
     return 'node';
   } catch {
     return 'wasm';
