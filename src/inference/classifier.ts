@@ -3,7 +3,7 @@
  * Implementations live beside this file (onnxruntime-web, onnxruntime-node); the smoothing
  * core depends on this interface only.
  */
-export type BackendName = 'wasm' | 'node' | 'js';
+export type BackendName = 'wasm' | 'webgpu' | 'node' | 'js';
 
 /** Prediction written for a sample whose scores were all NaN: counts for no class. */
 export const NO_CLASS = -1;

@@ -9,7 +9,7 @@ import { UserError } from '../errors.ts';
 
 export * from './classifier.ts';
 
-export const BACKENDS: readonly BackendName[] = ['wasm', 'node'];
+export const BACKENDS: readonly BackendName[] = ['wasm', 'webgpu', 'node'];
 
 export interface LoadOptions {
   /** Intra-op threads (wasm: worker threads; node: intra-op pool). Default 1: shards run in parallel instead. */
@@ -30,6 +30,7 @@ export function registerOrtModule(backend: BackendName, ort: OrtModule): void {
 // bundle that never uses it: onnxruntime-node is native code, and Workers register their own.
 const ORT_WEB = 'onnxruntime-web';
 const ORT_NODE = 'onnxruntime-node';
+const ORT_WEBGPU = 'onnxruntime-web/webgpu';
 
 /** The onnxruntime binding of a backend and the session options irs-edge uses with it. */
 export async function ortBackend(backend: BackendName, options: LoadOptions = {}): Promise<{ ort: OrtModule; sessionOptions: InferenceSession.SessionOptions }> {
@@ -41,6 +42,11 @@ export async function ortBackend(backend: BackendName, options: LoadOptions = {}
     ort.env.wasm.numThreads = threads;
     ort.env.logLevel = 'error';
     return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } };
+  }
+  if (backend === 'webgpu') {
+    const ort = await import(/* @vite-ignore */ ORT_WEBGPU);
+    ort.env.logLevel = 'error';
+    return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' } };
   }
   if (backend === 'node') {
     let ort: unknown;

@@ -1,0 +1,56 @@
+/**
+ * The same functions under Deno (the `deno` npm package's binary): a certify job gives the
+ * certificate Node computes in-process. Deno here sees only Mesa's software WebGPU adapter,
+ * so the entry picks wasm, as it should.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createService } from '../functions/app.ts';
+import { MemoryStore } from '../src/store/memory.ts';
+import { certifyOverHttp, freePort } from './helpers/http.ts';
+
+const TOKEN = 'deno-token';
+
+describe('Deno', () => {
+  let deno: ChildProcess;
+  let base = '';
+  let log = '';
+  beforeAll(async () => {
+    const port = await freePort();
+    deno = spawn('node_modules/.bin/deno', ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-env', '--allow-ffi', '--allow-sys', 'functions/deno.ts'], {
+      env: { ...process.env, IRS_PORT: String(port), IRS_STORE: 'memory:', IRS_TOKENS: `d:${TOKEN}`, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    deno.stdout!.on('data', (d) => (log += d));
+    deno.stderr!.on('data', (d) => (log += d));
+    base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 600; i++) {
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) return;
+      } catch { /* not up yet */ }
+      if (deno.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`deno did not start:\n${log}`);
+  }, 90_000);
+  afterAll(() => {
+    deno?.kill('SIGTERM');
+  });
+
+  it('serves the health check on the wasm backend (no hardware WebGPU adapter here)', async () => {
+    expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ ok: true, backend: 'wasm' });
+  });
+
+  it('certifies with the same certificate as Node in-process', async () => {
+    const onDeno = await certifyOverHttp((p, init) => fetch(base + p, init), TOKEN);
+    const node = createService({ store: new MemoryStore(), tokens: new Map([[TOKEN, 'd']]), workers: [], backend: 'node' });
+    const inProcess = await certifyOverHttp(async (p, init) => {
+      const res = await node.app.request(p, init);
+      if (p === '/v1/jobs' && init?.method === 'POST') await node.idle();
+      return res;
+    }, TOKEN);
+    expect(onDeno.id).toBe(inProcess.id);
+    expect(onDeno.results.map(({ time, ...r }) => r)).toEqual(inProcess.results.map(({ time, ...r }) => r));
+    expect(onDeno.cache!.sha256).toBe(inProcess.cache!.sha256);
+  }, 120_000);
+});

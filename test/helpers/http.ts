@@ -1,0 +1,38 @@
+/** Runs one small certify job against the functions over any fetch, and returns its certificate. */
+import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { loadMnist } from '../../src/data/mnist.ts';
+import { encodeNpy } from '../../src/data/npy-codec.ts';
+import type { Certificate } from '../../src/protocol/certificate.ts';
+
+const MODEL = new Uint8Array(readFileSync(new URL('../../models/mnist-small-s0.50.onnx', import.meta.url)));
+const mnist = loadMnist('test');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
+
+export async function certifyOverHttp(fetcher: Fetcher, token: string): Promise<Certificate> {
+  const auth = { authorization: `Bearer ${token}` };
+  const model = (await (await fetcher('/v1/models', { method: 'POST', headers: auth, body: MODEL })).json()).sha256;
+  const x = new Float32Array(3 * 784);
+  [0, 1, 2].forEach((i) => x.set(mnist.input(i * 100), i * 784));
+  const inputs = (await (await fetcher('/v1/inputs', { method: 'POST', headers: auth, body: encodeNpy(x, [3, 1, 28, 28], '<f4') as Uint8Array<ArrayBuffer> })).json()).sha256;
+  const body = { kind: 'certify', model, data: { inputs, labels: [0, 1, 2].map((i) => mnist.label(i * 100)) }, sigma: 0.5, n0: 30, n: 600, seed: 11, shardSize: 200 };
+  const job = await (await fetcher('/v1/jobs', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+  for (let i = 0; i < 600; i++) {
+    const s = await (await fetcher(`/v1/jobs/${job.id}`, { headers: auth })).json();
+    if (s.status === 'done') return (await fetcher(`/v1/certificates/${s.certificateId}`, { headers: auth })).json();
+    if (s.status === 'failed') throw new Error(s.error);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('job did not finish');
+}
+
