@@ -16,7 +16,7 @@ Exported graph contract:
 Ops: Sub, Div, Conv, Relu, MaxPool, Flatten, Gemm (no BatchNorm / Dropout).
 
 Usage (use Debian's python, which has python3-torch and python3-onnx):
-  /usr/bin/python3 models/train.py --arch small --sigma 0.25 --epochs 6 \
+  /usr/bin/python3 models/train.py --arch small --sigma 0.25 --epochs 8 \
       --seed 0 --out models/mnist-small-s0.25.onnx
 """
 

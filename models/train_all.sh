@@ -10,7 +10,7 @@ for arch in small large; do
   for sigma in 0.25 0.50 1.00; do
     name="mnist-$arch-s$sigma"
     $PY models/train.py --arch "$arch" --sigma "$sigma" --epochs "$epochs" --seed 0 \
-      --out "models/$name.onnx" 2>&1 | tee "models/train-logs/$name.log"
+      --out "models/$name.onnx" 2>&1 | tee "models/train-logs/$name.txt"
   done
 done
 $PY models/make_manifest.py
