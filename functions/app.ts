@@ -170,6 +170,12 @@ export function createService(cfg: ServiceConfig): Service {
       if (original.kind !== 'certify') throw new UserError(`original: certificate ${req.original} is a ${original.kind} certificate; IRS needs a certify certificate`);
       const n = (original.params as CertifyParamsDoc).n;
       if (req.np > (original.cache?.samples ?? n)) throw new UserError(`np: ${req.np} exceeds the original certificate's ${original.cache?.samples ?? n} cached samples`);
+      if (req.kind === 'recertify') {
+        const cache = await cfg.store.get(keys.cache(tenant, original.id));
+        if (!cache) throw new Conflict(`original: the IRS cache of certificate ${original.id} is missing`);
+        const sha = await sha256Hex(cache);
+        if (sha !== original.cache?.sha256) throw new Conflict(`original: the stored IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache?.sha256})`);
+      }
     }
     const id = (await sha256Hex(new TextEncoder().encode(canonicalJson({ tenant, req })))).slice(0, 32);
     const existing = await readJson<JobDoc>(cfg.store, keys.job(tenant, id));

@@ -117,6 +117,21 @@ describe('HTTP functions', () => {
     expect(rec.results.every((r) => r.branch !== 'zeta' || r.zeta! > 0)).toBe(true);
   });
 
+  it('refuses (409) to recertify from a cache that does not match its certificate', async () => {
+    const store = new MemoryStore();
+    const t = makeService({ store });
+    const model = (await call(t, 'POST', '/v1/models', new Uint8Array(MODEL))).json.sha256;
+    const job = await call(t, 'POST', '/v1/jobs', { ...certifyJob, model });
+    const done = await waitForJob(t, job.json.id);
+    const key = `tenants/alice/certificates/${done.certificateId}.cache`;
+    const bytes = (await store.get(key))!;
+    bytes[bytes.length - 1] ^= 1;
+    await store.put(key, bytes);
+    const r = await call(t, 'POST', '/v1/jobs', { kind: 'recertify', model, original: done.certificateId, np: 100 });
+    expect(r.status).toBe(409);
+    expect(r.json.error).toMatch(/does not match/);
+  });
+
   it('keeps tenants apart: another tenant gets 404 for certificates, jobs and models', async () => {
     expect((await call(s, 'GET', `/v1/certificates/${cert.id}`, undefined, BOB)).status).toBe(404);
     expect((await call(s, 'GET', `/v1/models/${modelSha}`, undefined, BOB)).status).toBe(404);
