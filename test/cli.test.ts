@@ -56,6 +56,45 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
     expect(b.params).toMatchObject({ n: 200, n0: 20, alpha: 0.002 });
   });
 
+  describe('CI gate', () => {
+    const recertify = (extra: string[]) => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', 'node', '--quiet', '--out', at('g.json'), ...extra];
+
+    it('passes (exit 0) when the criteria hold, and prints each check', async () => {
+      const r = await runCli(recertify(['--min-certified-accuracy', '0:0.3', '--max-acr-drop', '5']));
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/PASS certified accuracy at r = 0/);
+      expect(r.stdout).toMatch(/PASS ACR drop/);
+    });
+
+    it('fails with exit 4 and says why when certified accuracy is short or ACR drops too far', async () => {
+      let r = await runCli(recertify(['--min-certified-accuracy', '0:0.3', '--min-certified-accuracy', '4:0.5']));
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/misses the release criteria:\nFAIL certified accuracy at r = 4: 0\.0000 \(at least 0\.5\)/);
+      expect(r.stderr).not.toMatch(/r = 0:/);
+      // IRS radii are sigma * Phi^-1(pA_lower - zeta) < the original's, so any drop budget of 0 fails.
+      r = await runCli(recertify(['--max-acr-drop', '0']));
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/FAIL ACR drop against the original/);
+      expect(readFileSync(at('g.json'), 'utf8')).toMatch(/"kind": "recertify"/); // the certificate is still written
+    });
+
+    it('--json carries the gate verdict for machines', async () => {
+      const r = await runCli(recertify(['--json', '--min-certified-accuracy', '4:0.5']));
+      expect(r.code).toBe(4);
+      const out = JSON.parse(r.stdout);
+      expect(out.gate.passed).toBe(false);
+      expect(out.gate.checks[0]).toMatchObject({ criterion: 'certified accuracy at r = 4', required: 0.5, actual: 0, passed: false });
+    });
+
+    it('rejects a malformed criterion with exit 2', async () => {
+      for (const bad of ['0.5', '0.5:1.5', 'a:b']) {
+        const r = await runCli(recertify(['--min-certified-accuracy', bad]));
+        expect(r.code, bad).toBe(2);
+        expect(r.stderr).toMatch(/--min-certified-accuracy: .* is not RADIUS:ACCURACY/);
+      }
+    });
+  });
+
   describe('refuses bad input with exit code 2 and a message naming the problem', () => {
     const certify = (extra: string[]) => ['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', ...quick, '--out', at('x.json'), ...extra];
     const cases: [string, () => string[], RegExp][] = [

@@ -22,9 +22,13 @@ import { progressBar } from './progress.ts';
 import { formatSummary } from './summary.ts';
 import { parseTokens } from '../service/runtime.ts';
 import { runDemo } from './demo.ts';
+import { describeGate, evaluateGate, parseAccuracyFloor, type GateResult } from '../report/gate.ts';
 
-/** 3: a check ran and the model failed it (check-batch-invariance). */
-export const EXIT = { ok: 0, internal: 1, usage: 2, checkFailed: 3 } as const;
+/**
+ * 3: a check ran and the model failed it (check-batch-invariance);
+ * 4: the recertified model misses the release criteria (--min-certified-accuracy, --max-acr-drop).
+ */
+export const EXIT = { ok: 0, internal: 1, usage: 2, checkFailed: 3, gateFailed: 4 } as const;
 
 interface Common {
   batch: number;
@@ -49,11 +53,19 @@ function addCommon(cmd: Command): Command {
     .option('--quiet', 'no progress bar');
 }
 
-function emit(cert: Certificate, o: Common): void {
+function emit(cert: Certificate, o: Common, gate?: GateResult): void {
   writeAtomic(o.out, JSON.stringify(cert, null, 1) + '\n');
   if (o.tsv) writeAtomic(o.tsv, certificateTsv(cert));
-  if (o.json) process.stdout.write(JSON.stringify({ id: cert.id, kind: cert.kind, out: o.out, summary: cert.summary }) + '\n');
-  else process.stdout.write(formatSummary(cert) + `\nwrote ${o.out}${o.tsv ? ` and ${o.tsv}` : ''}\n`);
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ id: cert.id, kind: cert.kind, out: o.out, summary: cert.summary, ...(gate ? { gate } : {}) }) + '\n');
+  } else {
+    process.stdout.write(formatSummary(cert) + `\nwrote ${o.out}${o.tsv ? ` and ${o.tsv}` : ''}\n`);
+    if (gate) process.stdout.write(describeGate(gate) + '\n');
+  }
+  if (gate && !gate.passed) {
+    process.stderr.write(`irs: the model misses the release criteria:\n${describeGate({ passed: false, checks: gate.checks.filter((c) => !c.passed) })}\n`);
+    throw new CheckFailed(EXIT.gateFailed);
+  }
 }
 
 export function buildProgram(): Command {
@@ -110,8 +122,16 @@ export function buildProgram(): Command {
       .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99))
       .option('--baseline', 'instead of IRS, run the from-scratch baseline: RS on f^p with n_p samples at alpha + alpha_zeta')
       .addOption(new Option('--n0 <n0>', 'baseline selection samples (default: the original n0)').argParser(sampleCount))
-      .addOption(new Option('--sigma <s>', "must equal the original's if given").argParser(positiveNumber)),
+      .addOption(new Option('--sigma <s>', "must equal the original's if given").argParser(positiveNumber))
+      .option('--min-certified-accuracy <r:acc...>', 'CI gate: certified accuracy at radius r at least acc (e.g. 0.5:0.80); exit 4 if missed')
+      .addOption(new Option('--max-acr-drop <x>', "CI gate: ACR at most x below the original's; exit 4 if missed").argParser(nonNegativeNumber)),
   ).action(async (o) => {
+    let floors;
+    try {
+      floors = ((o.minCertifiedAccuracy ?? []) as string[]).map(parseAccuracyFloor);
+    } catch (e) {
+      throw new UserError(`--min-certified-accuracy: ${(e as Error).message}`);
+    }
     const original = readCertificate(o.original);
     const op = original.params as CertifyParamsDoc;
     if (o.sigma !== undefined && o.sigma !== op.sigma) {
@@ -144,7 +164,8 @@ export function buildProgram(): Command {
         });
         bar.stop();
       }
-      emit(cert, o);
+      const criteria = { minCertifiedAccuracy: floors, maxAcrDrop: o.maxAcrDrop };
+      emit(cert, o, floors.length || o.maxAcrDrop !== undefined ? evaluateGate(cert, criteria, original) : undefined);
     } finally {
       await classifier.dispose();
     }
@@ -243,7 +264,7 @@ export function buildProgram(): Command {
         process.stdout.write(r.ok
           ? `batch-invariant: ${r.checked} probe predictions identical alone and in batches\n`
           : `NOT batch-invariant: ${r.mismatches} of ${r.checked} probe predictions changed with the batch (${r.detail})\n`);
-        if (!r.ok) throw new CheckFailed();
+        if (!r.ok) throw new CheckFailed(EXIT.checkFailed);
       } finally {
         await classifier.dispose();
       }
@@ -318,7 +339,11 @@ export function buildProgram(): Command {
 }
 
 /** A check ran to completion and the model failed it; its report is already printed. */
-class CheckFailed extends Error {}
+class CheckFailed extends Error {
+  constructor(readonly exitCode: number) {
+    super('check failed');
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -333,7 +358,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (e instanceof CheckFailed) return EXIT.checkFailed;
+    if (e instanceof CheckFailed) return e.exitCode;
     if (e instanceof UserError) {
       process.stderr.write(`irs: error: ${e.message}\n`);
       return EXIT.usage;
