@@ -12,6 +12,7 @@
  *   POST /v1/jobs                     start a certify, recertify or baseline job
  *   GET  /v1/jobs/:id                 its status and progress
  *   GET  /v1/certificates/:id         the certificate: JSON, or Cohen's TSV (Accept: text/tab-separated-values)
+ *   GET  /v1/openapi.json             the OpenAPI document (functions/openapi.ts)
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -32,6 +33,7 @@ import { decodeModel } from '../src/onnx/model.ts';
 import { compressModel } from '../src/onnx/compress/index.ts';
 import { canonicalJson, sha256Hex } from '../src/util/digest.ts';
 import { StoreError } from '../src/store/types.ts';
+import { openApiDocument } from './openapi.ts';
 
 type Env = { Variables: { tenant: string } };
 
@@ -106,6 +108,8 @@ export function createService(cfg: ServiceConfig): Service {
     c.set('tenant', tenant);
     await next();
   });
+
+  app.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
 
   app.post('/v1/models', limit(cfg.maxModelBytes ?? 64 * MB), async (c) => {
     const tenant = c.get('tenant');

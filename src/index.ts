@@ -1,0 +1,21 @@
+/**
+ * irs-edge as a library: the statistics, noise, smoothing algorithms, jobs and compression
+ * that the CLI and the HTTP functions are made of. (`irs-edge/client` is the HTTP client.)
+ */
+export { clopperPearsonLower, clopperPearsonUpper, normalQuantile, binomialTestTwoSided, certifiedRadius } from './stats/index.ts';
+export { philox4x32 } from './noise/philox.ts';
+export { fillGaussianNoise, NOISE_SCHEME, Stream } from './noise/gaussian.ts';
+export { certify, predict, ABSTAIN, type CertifyParams, type CertifiedInput, type PredictParams } from './smoothing/certify.ts';
+export { recertify, chooseBranch, type IrsParams, type CachedInput, type RecertifiedInput } from './smoothing/irs.ts';
+export { localSampler, type Sampler } from './smoothing/stream.ts';
+export { runShard, type ShardSpec } from './smoothing/sampler.ts';
+export { ShardMerger } from './smoothing/merge.ts';
+export { certifiedAccuracy, averageCertifiedRadius } from './smoothing/metrics.ts';
+export { loadClassifier, type Classifier, type BackendName } from './inference/index.ts';
+export { LinearClassifier } from './inference/linear.ts';
+export { checkBatchInvariance, makeProbes } from './inference/batch-invariance.ts';
+export { runCertifyJob } from './jobs/certify-job.ts';
+export { runRecertifyJob } from './jobs/recertify-job.ts';
+export { compressModel, METHODS, type Method } from './onnx/compress/index.ts';
+export { evaluateGate, parseAccuracyFloor } from './report/gate.ts';
+export type { Certificate, InputResult } from './protocol/certificate.ts';
