@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../errors.ts';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { defaultFastBackend, loadClassifier, type BackendName } from '../inference/index.ts';
 import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
 import { checkInputsFit, cleanAccuracy } from '../jobs/common.ts';
@@ -22,6 +22,7 @@ import { progressBar } from './progress.ts';
 import { formatSummary } from './summary.ts';
 import { parseTokens } from '../service/runtime.ts';
 import { runDemo } from './demo.ts';
+import { reportHtml, reportMarkdown } from '../report/html.ts';
 import { describeGate, evaluateGate, parseAccuracyFloor, type GateResult } from '../report/gate.ts';
 
 /**
@@ -320,6 +321,21 @@ export function buildProgram(): Command {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+    });
+
+  program.command('report')
+    .description('an HTML page (or Markdown) with certified-accuracy curves and tables for certificates')
+    .argument('<certificates...>', 'certificate JSON files')
+    .requiredOption('--out <file>', 'report to write')
+    .addOption(new Option('--format <f>', 'html or md').choices(['html', 'md']).default('html'))
+    .option('--labels <list>', 'comma-separated labels, one per certificate (default: file names)')
+    .option('--title <t>', 'page title', 'irs-edge certification report')
+    .action(async (files: string[], o) => {
+      const labels = o.labels ? String(o.labels).split(',') : files.map((f) => basename(f).replace(/\.json$/, ''));
+      if (labels.length !== files.length) throw new UserError(`--labels has ${labels.length} labels for ${files.length} certificates`);
+      const items = files.map((f, i) => ({ label: labels[i], certificate: readCertificate(f) }));
+      writeAtomic(o.out, o.format === 'md' ? reportMarkdown(items) : reportHtml(items, o.title));
+      process.stdout.write(`wrote ${o.out}\n`);
     });
 
   program.command('demo')
