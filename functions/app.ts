@@ -30,7 +30,7 @@ import type { CertifyParamsDoc } from '../src/protocol/certificate.ts';
 import { certificateTsv } from '../src/protocol/tsv.ts';
 import { parseNpy } from '../src/data/npy-codec.ts';
 import { decodeModel } from '../src/onnx/model.ts';
-import { compressModel } from '../src/onnx/compress/index.ts';
+import { compressModel, trainingSigma } from '../src/onnx/compress/index.ts';
 import { canonicalJson, sha256Hex } from '../src/util/digest.ts';
 import { StoreError } from '../src/store/types.ts';
 import { openApiDocument } from './openapi.ts';
@@ -136,7 +136,7 @@ export function createService(cfg: ServiceConfig): Service {
       const spec = req.calibration ?? { source: 'mnist:train' as const, count: 512 };
       if (!cfg.dataset) throw new UserError(`calibration.source: ${spec.source} is not available on this runtime`);
       const ds = cfg.dataset(spec.source);
-      calibration = { source: spec.source, inputs: Array.from({ length: Math.min(spec.count, ds.size) }, (_, i) => ds.input(i)), sigma: req.calibration?.sigma ?? 0 };
+      calibration = { source: spec.source, inputs: Array.from({ length: Math.min(spec.count, ds.size) }, (_, i) => ds.input(i)), sigma: req.calibration?.sigma ?? trainingSigma(source) ?? 0 };
     }
     const { bytes, report } = await compressModel(source, { method: req.method, amount: req.amount, calibration, backend: cfg.backend });
     await cfg.store.putIfAbsent(keys.model(tenant, report.sha256), bytes, { contentType: 'application/octet-stream' });

@@ -342,11 +342,12 @@ export function buildProgram(): Command {
     .description('the main job: certify a bundled model, recertify a perturbed copy with IRS and from scratch, print a table')
     .option('--model <name>', 'bundled model or ONNX file', 'mnist-small-s0.50')
     .addOption(new Option('--sigma <s>', 'noise level (the model was trained for it)').argParser(positiveNumber).default(0.5))
-    .addOption(new Option('--count <c>', 'MNIST test images').argParser(positiveInt).default(100))
+    .addOption(new Option('--count <c>', 'MNIST test images').argParser(positiveInt).default(200))
+    .addOption(new Option('--workers <k>', 'local shard-worker processes').argParser(positiveInt).default(2))
     .addOption(new Option('--n <n>', 'samples of the original certification').argParser(sampleCount).default(10_000))
     .addOption(new Option('--np <np>', 'samples of f^p').argParser(sampleCount).default(1000))
     .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
-    .option('--out <dir>', 'where certificates go', 'irs-data/demo')
+    .option('--out <dir>', 'where certificates, the report and the demo store go', 'irs-data/demo')
     .option('--quiet', 'no progress bars')
     .action(async (o) => {
       await runDemo({ ...o, quiet: !!o.quiet });
