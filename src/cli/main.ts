@@ -54,6 +54,21 @@ function addCommon(cmd: Command): Command {
     .option('--quiet', 'no progress bar');
 }
 
+/** The options that pick a model and the inputs to run it on (certify, predict). */
+function addInputOptions(cmd: Command, defaultN: number): Command {
+  return cmd
+    .requiredOption('--model <file>', 'ONNX model (a path, or a bundled model name such as mnist-small-s0.50)')
+    .requiredOption('--data <source>', 'mnist:test, mnist:train, or inputs.npy (float32 [N, ...input shape])')
+    .option('--labels <file>', 'labels.npy (integer [N]) for --data inputs.npy')
+    .addOption(new Option('--sigma <s>', 'noise standard deviation').argParser(positiveNumber).makeOptionMandatory())
+    .addOption(new Option('--n <n>', 'estimation samples').argParser(sampleCount).default(defaultN))
+    .addOption(new Option('--alpha <a>', 'failure probability').argParser(openUnit).default(0.001))
+    .addOption(new Option('--count <c>', 'inputs to certify (default: all selected)').argParser(positiveInt))
+    .addOption(new Option('--skip <k>', 'take every k-th input').argParser(positiveInt).default(1))
+    .addOption(new Option('--offset <i>', 'first input index').argParser(nonNegativeInt).default(0))
+    .addOption(new Option('--seed <seed>', 'noise seed, integer in [0, 2^53)').argParser(nonNegativeInt).default(0));
+}
+
 function emit(cert: Certificate, o: Common, gate?: GateResult): void {
   writeAtomic(o.out, JSON.stringify(cert, null, 1) + '\n');
   if (o.tsv) writeAtomic(o.tsv, certificateTsv(cert));
@@ -76,19 +91,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(irs <command> --help shows the options)');
 
   addCommon(
-    program.command('certify')
+    addInputOptions(program.command('certify'), 100_000)
       .description('certify a model with randomized smoothing (Cohen et al.) and write the IRS cache')
-      .requiredOption('--model <file>', 'ONNX model (a path, or a bundled model name such as mnist-small-s0.50)')
-      .requiredOption('--data <source>', 'mnist:test, mnist:train, or inputs.npy (float32 [N, ...input shape])')
-      .option('--labels <file>', 'labels.npy (integer [N]) for --data inputs.npy')
-      .addOption(new Option('--sigma <s>', 'noise standard deviation').argParser(positiveNumber).makeOptionMandatory())
       .addOption(new Option('--n0 <n0>', 'selection samples').argParser(sampleCount).default(100))
-      .addOption(new Option('--n <n>', 'estimation samples').argParser(sampleCount).default(100_000))
-      .addOption(new Option('--alpha <a>', 'failure probability').argParser(openUnit).default(0.001))
-      .addOption(new Option('--count <c>', 'inputs to certify (default: all selected)').argParser(positiveInt))
-      .addOption(new Option('--skip <k>', 'certify every k-th input').argParser(positiveInt).default(1))
-      .addOption(new Option('--offset <i>', 'first input index').argParser(nonNegativeInt).default(0))
-      .addOption(new Option('--seed <seed>', 'noise seed, integer in [0, 2^53)').argParser(nonNegativeInt).default(0))
       .addOption(new Option('--cache-samples <k>', 'predictions per input kept in the IRS cache (default n)').argParser(positiveInt)),
   ).action(async (o) => {
     const model = await loadModel(o.model);
@@ -172,18 +177,8 @@ export function buildProgram(): Command {
     }
   });
 
-  program.command('predict')
+  addInputOptions(program.command('predict'), 1000)
     .description("PREDICT (Cohen et al.): the smoothed classifier's prediction, abstaining when unsure")
-    .requiredOption('--model <file>', 'ONNX model')
-    .requiredOption('--data <source>', 'mnist:test, mnist:train, or inputs.npy')
-    .option('--labels <file>', 'labels.npy for --data inputs.npy')
-    .addOption(new Option('--sigma <s>', 'noise standard deviation').argParser(positiveNumber).makeOptionMandatory())
-    .addOption(new Option('--n <n>', 'samples').argParser(sampleCount).default(1000))
-    .addOption(new Option('--alpha <a>', 'failure probability').argParser(openUnit).default(0.001))
-    .addOption(new Option('--count <c>', 'inputs').argParser(positiveInt))
-    .addOption(new Option('--skip <k>', 'every k-th input').argParser(positiveInt).default(1))
-    .addOption(new Option('--offset <i>', 'first input index').argParser(nonNegativeInt).default(0))
-    .addOption(new Option('--seed <seed>', 'noise seed').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--batch <b>', 'inference batch size').argParser(positiveInt).default(256))
     .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
     .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))

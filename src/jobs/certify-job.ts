@@ -12,7 +12,7 @@ import { TOOL } from '../version.ts';
 import {
   CERTIFICATE_FORMAT, certificateId, type Certificate, type CertifyParamsDoc, type InputResult, type ModelRef, type OriginalRef,
 } from '../protocol/certificate.ts';
-import { checkInputsFit, inputsDigest, requireBatchInvariance, summarize, type JobInputs } from './common.ts';
+import { checkInputsFit, inputsDigest, requireBatchInvariance, resultRow, summarize, type JobInputs } from './common.ts';
 
 export interface CertifyJob {
   classifier: Classifier;
@@ -46,18 +46,7 @@ export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> 
   };
   const dataRef = { source: data.source, indices: data.indices, inputsSha256: await inputsDigest(data.inputs) };
   const id = await certificateId({ kind, model: job.model, data: dataRef, params: paramsDoc, original: job.baselineOf });
-  const rows: InputResult[] = results.map((r, i) => ({
-    idx: data.indices[i],
-    label: data.labels[i],
-    predict: r.predict,
-    radius: r.radius,
-    correct: r.predict !== -1 && r.predict === data.labels[i] ? 1 : 0,
-    time: r.seconds,
-    pALower: r.pALower,
-    samples: r.samples,
-    cA: r.cA,
-    nA: r.nA,
-  }));
+  const rows: InputResult[] = results.map((r, i) => ({ ...resultRow(data, i, r), cA: r.cA, nA: r.nA }));
   const certificate: Certificate = {
     format: CERTIFICATE_FORMAT,
     id,

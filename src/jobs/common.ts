@@ -75,3 +75,17 @@ export async function cleanAccuracy(classifier: Classifier, job: JobInputs, batc
   }
   return correct / job.inputs.length;
 }
+
+/** The columns every result row has (Cohen's plus pA_lower and samples), for input i of a job. */
+export function resultRow(data: JobInputs, i: number, r: { predict: number; radius: number; seconds: number; pALower: number; samples: number }): InputResult {
+  return {
+    idx: data.indices[i],
+    label: data.labels[i],
+    predict: r.predict,
+    radius: r.radius,
+    correct: r.predict !== -1 && r.predict === data.labels[i] ? 1 : 0,
+    time: r.seconds,
+    pALower: r.pALower,
+    samples: r.samples,
+  };
+}

@@ -10,7 +10,7 @@ import { UserError } from '../errors.ts';
 import {
   CERTIFICATE_FORMAT, certificateId, type Certificate, type CertifyParamsDoc, type InputResult, type IrsParamsDoc, type ModelRef,
 } from '../protocol/certificate.ts';
-import { checkInputsFit, inputsDigest, requireBatchInvariance, summarize, type JobInputs } from './common.ts';
+import { checkInputsFit, inputsDigest, requireBatchInvariance, resultRow, summarize, type JobInputs } from './common.ts';
 
 export interface RecertifyJob {
   classifier: Classifier;
@@ -74,14 +74,7 @@ export async function runRecertifyJob(job: RecertifyJob): Promise<Certificate> {
   const originalRef = { id: original.id, modelSha256: original.model.sha256 };
   const dataRef = { ...original.data };
   const rows: InputResult[] = results.map((r, i) => ({
-    idx: data.indices[i],
-    label: data.labels[i],
-    predict: r.predict,
-    radius: r.radius,
-    correct: r.predict !== -1 && r.predict === data.labels[i] ? 1 : 0,
-    time: r.seconds,
-    pALower: r.pALower,
-    samples: r.samples,
+    ...resultRow(data, i, r),
     branch: r.branch,
     ...(r.zeta !== undefined ? { zeta: r.zeta, disagreements: r.disagreements } : {}),
     ...(r.nA !== undefined ? { nA: r.nA } : {}),
