@@ -1,0 +1,30 @@
+/**
+ * The fast subset of the soundness simulation (the full one: npm run soundness, figures in
+ * RELIABILITY.md): on linear models with known truth, the rate of certificates that claim more
+ * than the truth stays within the promised failure probability, allowing for sampling error.
+ */
+import { describe, expect, it } from 'vitest';
+import { simulateIrs, simulateRs } from '../src/soundness/simulation.ts';
+
+describe('soundness by simulation (linear models, exact truth)', () => {
+  it('RS: at most alpha of 3,000 certificates claim too much', async () => {
+    const r = await simulateRs({ trials: 3000, alpha: 0.05, seed: 101 });
+    expect(r.certified).toBeGreaterThan(2500);
+    expect(r.rate).toBeLessThanOrEqual(r.allowance);
+    expect(r.meanRadiusRatio).toBeGreaterThan(0.7); // and the certificates are not vacuous
+  });
+
+  it('IRS: at most alpha + alpha_zeta of 3,000 certificates claim too much, in both branches', async () => {
+    const mixed = await simulateIrs({ trials: 3000, alpha: 0.05, alphaZeta: 0.05, seed: 102 });
+    expect(mixed.rate).toBeLessThanOrEqual(mixed.allowance);
+    const zetaOnly = await simulateIrs({ trials: 1500, n: 2000, np: 200, gamma: 1, alpha: 0.05, alphaZeta: 0.05, delta: 0.05, seed: 103 });
+    expect(zetaOnly.rate).toBeLessThanOrEqual(zetaOnly.allowance);
+  });
+
+  it('has teeth: certificates at a looser level than claimed exceed the allowance', async () => {
+    // Certify at alpha = 0.35 but hold the result to the promise of alpha = 0.05.
+    const loose = await simulateRs({ trials: 3000, alpha: 0.35, seed: 104 });
+    const claimed = 0.05 + 3.1 * Math.sqrt((0.05 * 0.95) / 3000);
+    expect(loose.rate).toBeGreaterThan(claimed);
+  });
+});
