@@ -34,15 +34,16 @@ import { compressModel, trainingSigma } from '../src/onnx/compress/index.ts';
 import { canonicalJson, sha256Hex } from '../src/util/digest.ts';
 import { StoreError } from '../src/store/types.ts';
 import { openApiDocument } from './openapi.ts';
+import { verifyShardRequest } from '../src/service/signing.ts';
 
-type Env = { Variables: { tenant: string } };
+type Env = { Variables: { tenant: string; signature?: { timestamp?: string; signature?: string } } };
 
 const MB = 1024 * 1024;
 
-async function body<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+async function body<T>(c: Context, schema: z.ZodType<T>, text?: string): Promise<T> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await c.req.text());
+    raw = JSON.parse(text ?? (await c.req.text()));
   } catch {
     throw new UserError('request body is not valid JSON');
   }
@@ -94,16 +95,21 @@ export function createService(cfg: ServiceConfig): Service {
 
   app.get('/healthz', (c) => c.json({ ok: true, name: TOOL.name, version: TOOL.version, backend: cfg.backend }));
 
-  // Bearer tokens name the tenant; the worker token may act for the tenant it names, on shards only.
+  // Bearer tokens name the tenant. Shards may instead come signed by the aggregator (HMAC with
+  // the worker secret), acting for the tenant they name.
   app.use('/v1/*', async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const token = /^Bearer (.+)$/.exec(header)?.[1];
-    if (!token) return c.json({ error: 'missing bearer token (Authorization: Bearer <token>)' }, 401);
-    let tenant = cfg.tokens.get(token);
-    if (!tenant && cfg.workerToken && token === cfg.workerToken && c.req.path === '/v1/shards') {
-      tenant = c.req.header('x-irs-tenant');
-      if (!tenant || !TENANT_PATTERN.test(tenant)) return c.json({ error: 'worker requests must name a valid tenant (X-Irs-Tenant)' }, 400);
+    if (c.req.header('x-irs-signature') !== undefined && c.req.path === '/v1/shards' && c.req.method === 'POST') {
+      if (!cfg.workerToken) return c.json({ error: 'this server takes no signed shard requests (no worker secret configured)' }, 401);
+      const tenant = c.req.header('x-irs-tenant');
+      if (!tenant || !TENANT_PATTERN.test(tenant)) return c.json({ error: 'signed requests must name a valid tenant (X-Irs-Tenant)' }, 401);
+      // The signature covers the body: the shard route checks it once the body is read.
+      c.set('tenant', tenant);
+      c.set('signature', { timestamp: c.req.header('x-irs-timestamp'), signature: c.req.header('x-irs-signature') });
+      return next();
     }
+    const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!token) return c.json({ error: 'missing bearer token (Authorization: Bearer <token>)' }, 401);
+    const tenant = cfg.tokens.get(token);
     if (!tenant) return c.json({ error: 'invalid token' }, 401);
     c.set('tenant', tenant);
     await next();
@@ -155,7 +161,13 @@ export function createService(cfg: ServiceConfig): Service {
   });
 
   app.post('/v1/shards', limit(cfg.maxBodyBytes ?? 16 * MB), async (c) => {
-    const req = await body(c, ShardRequest);
+    const text = await c.req.text();
+    const signed = c.get('signature');
+    if (signed) {
+      const why = await verifyShardRequest(cfg.workerToken!, { tenant: c.get('tenant'), ...signed }, text);
+      if (why) return c.json({ error: why }, 401);
+    }
+    const req = await body(c, ShardRequest, text);
     if (shardsInFlight >= (cfg.maxConcurrentShards ?? 4)) throw new Busy('too many shards in flight; retry later');
     shardsInFlight++;
     try {

@@ -13,6 +13,7 @@ import { selectIndices } from '../src/data/dataset.ts';
 import { sha256Hex } from '../src/util/digest.ts';
 import { encodeNpy } from '../src/data/npy-codec.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
+import { signShardRequest } from '../src/service/signing.ts';
 
 const MODEL = readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url));
 const mnist = loadMnist('test');
@@ -172,16 +173,25 @@ describe('HTTP functions', () => {
     });
   });
 
-  it('runs a shard for a worker token acting for a tenant, and refuses the worker token elsewhere', async () => {
+  it('runs shards signed by the aggregator for the tenant they name, and refuses forged, tampered or stale ones', async () => {
     const w = makeService({ workerToken: 'secret', store: new MemoryStore() });
     await call(w, 'POST', '/v1/models', new Uint8Array(MODEL), ALICE);
-    const shard = { model: modelSha, inputs: [{ values: [...mnist.input(0)] }], sigma: 0.5, seed: 0, stream: 1, start: 10, count: 50, batchSize: 16, record: true };
-    const r = await call(w, 'POST', '/v1/shards', shard, 'secret', { 'x-irs-tenant': 'alice' });
-    expect(r.status).toBe(200);
-    expect(r.json.counts[0].reduce((a: number, b: number) => a + b, 0)).toBe(50);
-    expect(r.json.predictions).toHaveLength(1);
-    expect((await call(w, 'POST', '/v1/shards', shard, 'secret', { 'x-irs-tenant': 'bob' })).status).toBe(404); // bob has no such model
-    expect((await call(w, 'GET', `/v1/models/${modelSha}`, undefined, 'secret', { 'x-irs-tenant': 'alice' })).status).toBe(401);
+    const shard = JSON.stringify({ model: modelSha, inputs: [{ values: [...mnist.input(0)] }], sigma: 0.5, seed: 0, stream: 1, start: 10, count: 50, batchSize: 16, record: true });
+    const signed = async (secret: string, tenant: string, body: string, now?: number) =>
+      call(w, 'POST', '/v1/shards', body, null, { 'content-type': 'application/json', ...(await signShardRequest(secret, tenant, body, now)) });
+    const ok = await signed('secret', 'alice', shard);
+    expect(ok.status).toBe(200);
+    expect(ok.json.counts[0].reduce((a: number, b: number) => a + b, 0)).toBe(50);
+    expect(ok.json.predictions).toHaveLength(1);
+    expect((await signed('secret', 'bob', shard)).status).toBe(404); // bob has no such model
+    expect((await signed('guess', 'alice', shard)).json.error).toMatch(/invalid signature/);
+    const headers = await signShardRequest('secret', 'alice', shard);
+    const tampered = await call(w, 'POST', '/v1/shards', shard.replace('"count":50', '"count":5000'), null, { 'content-type': 'application/json', ...headers });
+    expect(tampered.status).toBe(401);
+    expect((await signed('secret', 'alice', shard, Date.now() - 10 * 60_000)).json.error).toMatch(/too old/);
+    // The secret is not a bearer token, and signatures open no other route.
+    expect((await call(w, 'POST', '/v1/shards', shard, 'secret')).status).toBe(401);
+    expect((await call(w, 'GET', `/v1/models/${modelSha}`, undefined, null, headers)).status).toBe(401);
   });
 
   it('accepts users’ own inputs as .npy and certifies them', async () => {

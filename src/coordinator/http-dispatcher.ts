@@ -6,11 +6,12 @@
  */
 import { ShardResponse, type ShardRequest } from '../protocol/schemas.ts';
 import type { ShardDispatcher } from './sharded-sampler.ts';
+import { signShardRequest } from '../service/signing.ts';
 
 export interface HttpDispatcherOptions {
   workers: readonly string[];
-  /** Worker token (the aggregator's shared secret) and the tenant the shards run for. */
-  token: string;
+  /** The secret shared with the workers (requests are HMAC-signed with it) and the tenant the shards run for. */
+  secret: string;
   tenant: string;
   perWorker?: number;
   timeoutMs?: number;
@@ -57,7 +58,7 @@ export function httpDispatcher(o: HttpDispatcherOptions): ShardDispatcher & { re
     try {
       const res = await doFetch(new URL('/v1/shards', worker), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}`, 'x-irs-tenant': o.tenant },
+        headers: { 'content-type': 'application/json', ...(await signShardRequest(o.secret, o.tenant, body)) },
         body,
         signal: controller.signal,
       });

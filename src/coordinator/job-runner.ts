@@ -126,7 +126,7 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
     const classifiers = deps.classifiers ?? new ClassifierCache(cfg.backend);
     const inputsCache = deps.inputsCache ?? new InputsCache();
     const dispatcher: ShardDispatcher = deps.dispatcher ?? (cfg.workers.length > 0
-      ? httpDispatcher({ workers: cfg.workers, token: cfg.workerToken ?? '', tenant, ...cfg.fanOut })
+      ? httpDispatcher({ workers: cfg.workers, secret: cfg.workerToken ?? '', tenant, ...cfg.fanOut })
       : { dispatch: (r) => executeShard(store, classifiers, inputsCache, tenant, r) });
     const results = {
       get: (key: string) => readJson<ShardResponse>(store, keys.shardResult(tenant, job.id, key)),

@@ -11,8 +11,8 @@ export interface ServiceConfig {
   /** Bearer token -> tenant. */
   tokens: ReadonlyMap<string, string>;
   /**
-   * Shared secret between an aggregator and its shard workers: a request bearing it may act
-   * for the tenant named in the X-Irs-Tenant header (only on POST /v1/shards).
+   * Secret shared by an aggregator and its shard workers: shard requests HMAC-signed with it
+   * (service/signing.ts) run for the tenant they name, on POST /v1/shards only.
    */
   workerToken?: string;
   /** Shard workers the aggregator fans out to; none: shards run in this process. */
