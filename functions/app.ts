@@ -29,7 +29,7 @@ import { CompressRequest, describeIssues, JobRequest, ShardRequest, type JobDoc 
 import type { CertifyParamsDoc } from '../src/protocol/certificate.ts';
 import { certificateTsv } from '../src/protocol/tsv.ts';
 import { parseNpy } from '../src/data/npy-codec.ts';
-import { decodeModel } from '../src/onnx/model.ts';
+import { decodeModel, validateGraph } from '../src/onnx/model.ts';
 import { compressModel, trainingSigma } from '../src/onnx/compress/index.ts';
 import { canonicalJson, sha256Hex } from '../src/util/digest.ts';
 import { StoreError } from '../src/store/types.ts';
@@ -121,7 +121,7 @@ export function createService(cfg: ServiceConfig): Service {
     const tenant = c.get('tenant');
     const bytes = await bytesOf(c);
     if (bytes.length === 0) throw new UserError('empty body: send the ONNX model bytes');
-    decodeModel(bytes, 'the uploaded body');
+    validateGraph(decodeModel(bytes, 'the uploaded body'), 'the uploaded model');
     const sha256 = await sha256Hex(bytes);
     const created = await cfg.store.putIfAbsent(keys.model(tenant, sha256), bytes, { contentType: 'application/octet-stream' });
     return c.json({ sha256, bytes: bytes.length }, created ? 201 : 200);

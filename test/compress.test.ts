@@ -145,6 +145,16 @@ describe('compression refuses what it cannot do, with a message, and never touch
     await expect(compressModel(encodeModel(noWeights), { method: 'int8', calibration, backend: 'node' })).rejects.toThrow(/no Conv, Gemm or MatMul/);
   });
 
+  it('a decodable but damaged graph: short initializer data, a dangling node input', async () => {
+    const short = decodeModel(source);
+    const w = short.graph!.initializer!.find((t) => t.name === 'conv1.weight')!;
+    w.rawData = w.rawData!.subarray(0, w.rawData!.length - 4);
+    await expect(compressModel(encodeModel(short), { method: 'fp16', backend: 'node' })).rejects.toThrow(/damaged: initializer conv1.weight holds 1596 bytes, its shape \[16, 1, 5, 5\] needs 1600/);
+    const dangling = decodeModel(source);
+    dangling.graph!.node!.splice(2, 1); // drop the first Conv: its consumers read nothing
+    await expect(compressModel(encodeModel(dangling), { method: 'fp16', backend: 'node' })).rejects.toThrow(/damaged or not topologically sorted/);
+  });
+
   it('the CLI: --out equal to --model, prune without --amount, an unknown method', async () => {
     const copy = join(dir, 'copy.onnx');
     writeFileSync(copy, source);

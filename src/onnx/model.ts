@@ -134,3 +134,40 @@ export function weightedNodes(graph: GraphProto): { node: NodeProto; weight: Ten
   }
   return out;
 }
+
+const ELEMENT_BYTES: Record<number, number> = {
+  [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.UINT16]: 2, [DataType.INT16]: 2,
+  [DataType.INT32]: 4, [DataType.INT64]: 8, [DataType.BOOL]: 1, [DataType.FLOAT16]: 2, [DataType.DOUBLE]: 8,
+  [DataType.UINT32]: 4, [DataType.UINT64]: 8, [DataType.BFLOAT16]: 2,
+};
+
+/**
+ * Structural checks a decodable but damaged model fails (a truncated upload can still decode):
+ * every node input is produced before it is used, every graph output is produced, and every
+ * initializer's raw data has the size its shape and type say.
+ */
+export function validateGraph(model: ModelProto, what = 'model'): void {
+  const graph = model.graph!;
+  const known = new Set<string>(['']);
+  for (const i of graph.input ?? []) known.add(i.name ?? '');
+  for (const t of graph.initializer ?? []) {
+    known.add(t.name ?? '');
+    const width = ELEMENT_BYTES[t.dataType ?? 0];
+    if (width && t.rawData && t.rawData.length > 0) {
+      const count = dims(t).reduce((a, b) => a * b, 1);
+      if (t.rawData.length !== count * width) {
+        throw new UserError(`${what} is damaged: initializer ${t.name} holds ${t.rawData.length} bytes, its shape [${dims(t).join(', ')}] needs ${count * width}`);
+      }
+    }
+  }
+  for (const n of graph.node ?? []) {
+    for (const input of n.input ?? []) {
+      if (!known.has(input)) throw new UserError(`${what} is damaged or not topologically sorted: node ${n.name || n.opType} reads ${input}, which nothing produces before it`);
+    }
+    for (const output of n.output ?? []) known.add(output);
+  }
+  for (const o of graph.output ?? []) {
+    if (!known.has(o.name ?? '')) throw new UserError(`${what} is damaged: graph output ${o.name} is never produced`);
+  }
+  if ((graph.input ?? []).length === 0 || (graph.output ?? []).length === 0) throw new UserError(`${what} has no graph inputs or outputs`);
+}

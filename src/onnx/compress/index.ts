@@ -8,7 +8,7 @@ import { loadClassifier, type BackendName } from '../../inference/index.ts';
 import { fillGaussianNoise } from '../../noise/gaussian.ts';
 import { sha256Hex } from '../../util/digest.ts';
 import { calibrateRanges } from '../calibrate.ts';
-import { decodeModel, encodeModel, getMetadata, opTypes, quantizationEvidence, setMetadata, weightedNodes, type ModelProto } from '../model.ts';
+import { decodeModel, encodeModel, getMetadata, validateGraph, opTypes, quantizationEvidence, setMetadata, weightedNodes, type ModelProto } from '../model.ts';
 import { convertToFloat16Graph, roundWeightsToFp16 } from './fp16.ts';
 import { quantizeInt8, tensorsToCalibrate } from './int8.ts';
 import { pruneGlobalMagnitude } from './prune.ts';
@@ -52,6 +52,7 @@ export async function compressModel(bytes: Uint8Array, o: CompressOptions): Prom
   if (!(METHODS as readonly string[]).includes(o.method)) throw new UserError(`unknown method '${o.method}'; choose one of ${METHODS.join(', ')}`);
   const sourceSha256 = await sha256Hex(bytes);
   const model = decodeModel(bytes);
+  validateGraph(model);
   const graph = model.graph!;
   const custom = [...opTypes(graph)].filter((t) => t.includes('.'));
   if (custom.length) throw new UserError(`model uses operators outside the ONNX domain (${custom.join(', ')}); ${o.method} supports standard ONNX graphs`);
