@@ -219,9 +219,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'runtime for calibration and the load check').argParser(backendName))
     .requiredOption('--out <file>', 'compressed ONNX model to write')
     .option('--json', 'print the report as JSON')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       if (resolve(o.out) === resolve(o.model)) throw new UserError('--out names the input model; compression never overwrites its input');
       if (o.method === 'prune' && o.amount === undefined) throw new UserError('--method prune needs --amount (e.g. 0.1)');
+      if (o.method !== 'prune' && o.amount !== undefined) throw new UserError(`--amount applies to --method prune, not ${o.method}`);
+      const calibrationGiven = ['calibration', 'calibrationCount', 'calibrationSigma'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      if (o.method !== 'int8' && calibrationGiven.length) throw new UserError(`calibration options apply to --method int8, not ${o.method}`);
       const model = await loadModel(o.model);
       const backend = o.backend ?? (await defaultFastBackend());
       let calibration;
