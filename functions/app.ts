@@ -77,7 +77,7 @@ export function createService(cfg: ServiceConfig): Service {
   const startJob = (job: JobDoc) => {
     const key = `${job.tenant}/${job.id}`;
     if (running.has(key)) return;
-    const work = runJob(cfg, job, { classifiers, inputsCache }).finally(() => running.delete(key));
+    const work = runJob(cfg, job, { classifiers, inputsCache, storeRetry: cfg.storeRetry }).finally(() => running.delete(key));
     running.set(key, work);
     cfg.background?.(work);
   };

@@ -5,7 +5,8 @@
  * certificate (after its cache) is written last, so a visible certificate is always whole.
  * Rerunning a job after a crash recomputes only the shards without a stored result.
  */
-import type { ObjectStore } from '../store/types.ts';
+import { StoreError, type ObjectStore } from '../store/types.ts';
+import { withRetries, type RetryOptions } from '../store/retry.ts';
 import type { ServiceConfig } from '../service/runtime.ts';
 import { keys } from '../service/keys.ts';
 import { ClassifierCache, readModel } from '../service/models.ts';
@@ -94,10 +95,13 @@ export interface RunJobDeps {
   dispatcher?: ShardDispatcher;
   /** Progress writes at most this often (ms). */
   progressEveryMs?: number;
+  /** How long a job waits out an object-store outage (default: 8 retries, about a minute). */
+  storeRetry?: RetryOptions;
 }
 
 export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps = {}): Promise<JobDoc> {
-  const { store } = cfg;
+  const store = withRetries(cfg.store, deps.storeRetry);
+  cfg = { ...cfg, store };
   const tenant = job.tenant;
   const save = async (patch: Partial<JobDoc>) => {
     Object.assign(job, patch, { updatedAt: new Date().toISOString() });
@@ -182,7 +186,9 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
     await store.put(keys.certificate(tenant, certificate.id), json(certificate), { contentType: 'application/json' });
     await save({ status: 'done', certificateId: certificate.id, progress: { samplesDone: total, samplesTotal: total, etaSeconds: 0 } });
   } catch (e) {
-    const message = e instanceof UserError ? e.message : `internal error: ${(e as Error).message}`;
+    const message = e instanceof UserError ? e.message
+      : e instanceof StoreError ? `object store unavailable, job stopped (submit it again to resume): ${e.message}`
+        : `internal error: ${(e as Error).message}`;
     await save({ status: 'failed', error: message }).catch(() => {});
   }
   return job;

@@ -29,6 +29,8 @@ export interface ServiceConfig {
   /** Concurrent shard executions before answering 429. */
   maxConcurrentShards?: number;
   /** Shard requests in flight per worker, and retry policy for fan-out. */
+  /** How long jobs wait out an object-store outage (store/retry.ts). */
+  storeRetry?: import('../store/retry.ts').RetryOptions;
   fanOut?: { perWorker?: number; timeoutMs?: number; retries?: number; backoffMs?: number; fetch?: typeof fetch };
 }
 
