@@ -56,6 +56,18 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
     expect(b.params).toMatchObject({ n: 200, n0: 20, alpha: 0.002 });
   });
 
+  it('verify binds a certificate to the exact model bytes and to its cache', async () => {
+    let r = await runCli(['verify', '--certificate', at('c.json'), '--model', MODEL, '--cache', at('c.cache')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/applies to/);
+    r = await runCli(['verify', '--certificate', at('c.json'), '--model', at('fp16.onnx')]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/DOES NOT APPLY\ncertificate [0-9a-f]+ is about the model with sha256/);
+    r = await runCli(['verify', '--certificate', at('c.json'), '--model', MODEL, '--cache', at('fp16.onnx')]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/is not the cache of certificate/);
+  });
+
   describe('CI gate', () => {
     const recertify = (extra: string[]) => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', 'node', '--quiet', '--out', at('g.json'), ...extra];
 

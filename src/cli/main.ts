@@ -14,6 +14,7 @@ import { runRecertifyJob } from '../jobs/recertify-job.ts';
 import { runPredictJob } from '../jobs/predict-job.ts';
 import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
 import { TOOL } from '../version.ts';
+import { sha256Hex } from '../util/digest.ts';
 import {
   cachePathFor, certificateTsv, jobInputs, loadModel, openDataset, readBytes, readCertificate, selectInputs, writeAtomic,
 } from './io.ts';
@@ -267,6 +268,29 @@ export function buildProgram(): Command {
       } finally {
         await classifier.dispose();
       }
+    });
+
+  program.command('verify')
+    .description('check that a certificate applies to a model file (and its cache to the certificate); exit 3 if not')
+    .requiredOption('--certificate <cert.json>', 'an irs-edge certificate')
+    .requiredOption('--model <file>', 'the ONNX model the certificate should be about')
+    .option('--cache <file>', 'also check this IRS cache against the certificate')
+    .action(async (o) => {
+      const cert = readCertificate(o.certificate);
+      const model = await loadModel(o.model);
+      const problems: string[] = [];
+      if (model.ref.sha256 !== cert.model.sha256) {
+        problems.push(`certificate ${cert.id} is about the model with sha256 ${cert.model.sha256}; ${o.model} has sha256 ${model.ref.sha256}`);
+      }
+      if (o.cache) {
+        const sha = await sha256Hex(readBytes(o.cache, 'IRS cache'));
+        if (sha !== cert.cache?.sha256) problems.push(`cache ${o.cache} (sha256 ${sha}) is not the cache of certificate ${cert.id} (${cert.cache?.sha256 ?? 'none'})`);
+      }
+      if (problems.length) {
+        process.stdout.write(`DOES NOT APPLY\n${problems.join('\n')}\n`);
+        throw new CheckFailed(EXIT.checkFailed);
+      }
+      process.stdout.write(`certificate ${cert.id} (${cert.kind}) applies to ${o.model} (sha256 ${model.ref.sha256})\n`);
     });
 
   program.command('evaluate')
