@@ -207,5 +207,9 @@ describe('HTTP functions', () => {
     const c: Certificate = (await call(s, 'GET', `/v1/certificates/${done.certificateId}`)).json;
     expect(c.data.source).toBe(`inputs:${up.json.sha256}`);
     expect(c.results).toHaveLength(2);
+    // and recertifies from that certificate, reading the same stored inputs back
+    const re = await call(s, 'POST', '/v1/jobs', { kind: 'recertify', model: modelSha, original: c.id, np: 50 });
+    const reDone = await waitForJob(s, re.json.id);
+    expect(reDone.status, reDone.error).toBe('done');
   });
 });

@@ -64,28 +64,18 @@ export async function resolveInputs(cfg: ServiceConfig, tenant: string, spec: Da
   };
 }
 
-/** The data spec that reproduces a certificate's inputs (recertify and baseline reuse them). */
-function dataOf(cert: Certificate): DataSpec {
-  const { source } = cert.data;
-  const skip = 1;
-  if (source.startsWith('inputs:')) return { inputs: source.slice(7), skip, offset: 0 };
-  if (source === 'mnist:test' || source === 'mnist:train') return { source, count: 1, skip, offset: 0 };
-  throw new UserError(`original certificate's inputs (${source}) are not available to the service`);
-}
-
+/** A certificate's inputs, in its order (recertify and baseline reuse them). */
 async function originalInputs(cfg: ServiceConfig, tenant: string, cert: Certificate): Promise<JobInputs> {
-  // Resolve the whole source once, then pick the certificate's indices in its order.
-  const spec = dataOf(cert);
-  if ('source' in spec) {
-    const ds = cfg.dataset?.(spec.source);
-    if (!ds) throw new UserError(`${spec.source} is not available on this runtime`);
-    const idx = cert.data.indices;
-    return { source: spec.source, indices: idx, inputs: idx.map((i) => ds.input(i)), labels: idx.map((i) => ds.label(i)) };
+  const { source, indices } = cert.data;
+  const labels = cert.results.map((r) => r.label);
+  if (source === 'mnist:test' || source === 'mnist:train') {
+    if (!cfg.dataset) throw new UserError(`${source} is not available on this runtime`);
+    const ds = cfg.dataset(source);
+    return { source, indices, inputs: indices.map((i) => ds.input(i)), labels };
   }
-  const all = await resolveInputs(cfg, tenant, spec);
-  const byIndex = new Map(all.indices.map((i, k) => [i, k]));
-  const pick = cert.data.indices.map((i) => byIndex.get(i)!);
-  return { source: all.source, indices: cert.data.indices, inputs: pick.map((k) => all.inputs[k]), labels: cert.results.map((r) => r.label) };
+  if (!source.startsWith('inputs:')) throw new UserError(`original certificate's inputs (${source}) are not available to the service`);
+  const all = await resolveInputs(cfg, tenant, { inputs: source.slice('inputs:'.length), skip: 1, offset: 0 });
+  return { source, indices, inputs: indices.map((i) => all.inputs[i]), labels };
 }
 
 export interface RunJobDeps {
