@@ -5,7 +5,7 @@
  * Philox4x32-10 with key = S (64 bits) and counter = (floor(e / 4), j, s, 0) gives four
  * 32-bit words, turned into four standard normals by two Box–Muller transforms. So sample j
  * is bit-identical however the sample range is cut into batches or shards, and on every
- * machine and JS engine: the transcendental functions are stdlib's pure-JS fdlibm ports, built
+ * machine and JS engine: the transcendental functions are stdlib's pure-JS fdlibm ports (ln, sincos), built
  * from IEEE-754 arithmetic alone (V8's own Math.sin/cos differ from them in the last bit for
  * about 1% of arguments, and engines are free to differ among themselves).
  *
@@ -14,8 +14,7 @@
  * of a job (generation cost amortized).
  */
 import ln from '@stdlib/math-base-special-ln';
-import sin from '@stdlib/math-base-special-sin';
-import cos from '@stdlib/math-base-special-cos';
+import sincos from '@stdlib/math-base-special-sincos';
 import { philox4x32 } from './philox.ts';
 
 /** Identifies this noise scheme in certificates; bump when any output bit could change. */
@@ -65,6 +64,9 @@ export function fillGaussianNoise(
   const k1 = Math.floor(key.seed / TWO_POW_32);
   const stream = key.stream >>> 0;
   const words = new Uint32Array(4);
+  // sin and cos of one angle share their range reduction (bit-identical to separate calls).
+  const sc0 = new Float64Array(2);
+  const sc1 = new Float64Array(2);
   const blocks = Math.ceil(dim / 4);
   for (let s = 0; s < count; s++) {
     const j = start + s;
@@ -78,10 +80,12 @@ export function fillGaussianNoise(
       const t1 = words[3] * TWO_PI_OVER_TWO_POW_32;
       const e = b * 4;
       const left = dim - e;
-      out[base + e] = r0 * cos(t0);
-      if (left > 1) out[base + e + 1] = r0 * sin(t0);
-      if (left > 2) out[base + e + 2] = r1 * cos(t1);
-      if (left > 3) out[base + e + 3] = r1 * sin(t1);
+      sincos.assign(t0, sc0, 1, 0);
+      sincos.assign(t1, sc1, 1, 0);
+      out[base + e] = r0 * sc0[1];
+      if (left > 1) out[base + e + 1] = r0 * sc0[0];
+      if (left > 2) out[base + e + 2] = r1 * sc1[1];
+      if (left > 3) out[base + e + 3] = r1 * sc1[0];
     }
   }
 }
