@@ -1,0 +1,111 @@
+/**
+ * IRS speedup, the paper's way (IRS paper §3.2, §4): certify f once, then for n_p in 1%..10%
+ * of n run IRS and the from-scratch baseline on each approximation f^p, and compare the
+ * curves of time against ACR: speedup = area under the baseline's curve / area under IRS's,
+ * over the ACR range both reach.
+ *
+ *   npm run bench -- speedup [--sigmas 0.25,0.5,1.0] [--approx int8,fp16,prune:0.05,prune:0.1,prune:0.2]
+ *                            [--count 500] [--n 10000] [--arch small] [--backend node]
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadClassifier, type BackendName } from '../src/inference/index.ts';
+import { runCertifyJob } from '../src/jobs/certify-job.ts';
+import { runRecertifyJob } from '../src/jobs/recertify-job.ts';
+import { compressModel, type Method } from '../src/onnx/compress/index.ts';
+import { loadMnist } from '../src/data/mnist.ts';
+import { selectIndices } from '../src/data/dataset.ts';
+import { sha256Hex } from '../src/util/digest.ts';
+
+const { values } = parseArgs({
+  options: {
+    sigmas: { type: 'string', default: '0.25,0.5,1.0' },
+    approx: { type: 'string', default: 'int8,fp16,prune:0.05,prune:0.1,prune:0.2' },
+    count: { type: 'string', default: '500' },
+    n: { type: 'string', default: '10000' },
+    arch: { type: 'string', default: 'small' },
+    backend: { type: 'string', default: 'node' },
+    fractions: { type: 'string', default: '0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08,0.09,0.10' },
+  },
+});
+const backend = values.backend as BackendName;
+const n = Number(values.n);
+const fractions = values.fractions!.split(',').map(Number);
+const test = loadMnist('test');
+const train = loadMnist('train');
+const idx = selectIndices(test.size, Number(values.count), Math.floor(test.size / Number(values.count)));
+const data = { source: 'mnist:test', indices: idx, inputs: idx.map((i) => test.input(i)), labels: idx.map((i) => test.label(i)) };
+
+type Point = { acr: number; seconds: number };
+
+/** Time as a function of ACR, piecewise linear through the points sorted by ACR. */
+function timeAt(points: Point[], acr: number): number {
+  const p = [...points].sort((a, b) => a.acr - b.acr);
+  if (acr <= p[0].acr) return p[0].seconds;
+  for (let i = 1; i < p.length; i++) {
+    if (acr <= p[i].acr) {
+      const t = (acr - p[i - 1].acr) / (p[i].acr - p[i - 1].acr || 1);
+      return p[i - 1].seconds + t * (p[i].seconds - p[i - 1].seconds);
+    }
+  }
+  return p[p.length - 1].seconds;
+}
+
+/** Ratio of areas under the time-vs-ACR curves over the common ACR range (trapezoids on 200 points). */
+export function areaSpeedup(irs: Point[], base: Point[]): { speedup: number; from: number; to: number } {
+  const from = Math.max(Math.min(...irs.map((p) => p.acr)), Math.min(...base.map((p) => p.acr)));
+  const to = Math.min(Math.max(...irs.map((p) => p.acr)), Math.max(...base.map((p) => p.acr)));
+  if (!(to > from)) return { speedup: NaN, from, to };
+  let a = 0, b = 0;
+  const steps = 200;
+  for (let k = 0; k <= steps; k++) {
+    const w = k === 0 || k === steps ? 0.5 : 1;
+    const x = from + ((to - from) * k) / steps;
+    a += w * timeAt(irs, x);
+    b += w * timeAt(base, x);
+  }
+  return { speedup: b / a, from, to };
+}
+
+console.log(`${data.inputs.length} MNIST test images, n = ${n}, n_p in ${fractions.map((f) => f * 100 + '%').join(', ')} of n, alpha = alpha_zeta = 0.001, baseline at 0.002, gamma 0.99, backend ${backend}\n`);
+console.log('| sigma | approximation | speedup (area ratio) | common ACR range | mean zeta | inputs with pA_lower >= gamma | IRS time at n_p = 10% | baseline time at 10% |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const sigma of values.sigmas!.split(',').map(Number)) {
+  const bytes = readFileSync(new URL(`../models/mnist-${values.arch}-s${sigma.toFixed(2)}.onnx`, import.meta.url));
+  const f = await loadClassifier(bytes, backend);
+  const { certificate, cache } = await runCertifyJob({
+    classifier: f, model: { sha256: await sha256Hex(bytes), bytes: bytes.length }, data,
+    params: { sigma, seed: 0, n0: 100, n, alpha: 0.001, batchSize: 500 },
+  });
+  await f.dispose();
+  for (const spec of values.approx!.split(',')) {
+    const [method, amount] = spec.split(':') as [Method, string?];
+    const { bytes: vb } = await compressModel(bytes, {
+      method, amount: amount ? Number(amount) : undefined, backend,
+      calibration: { source: 'mnist:train', inputs: Array.from({ length: 512 }, (_, i) => train.input(i)), sigma },
+    });
+    const model = { sha256: await sha256Hex(vb), bytes: vb.length };
+    const fp = await loadClassifier(vb, backend);
+    const irsPts: Point[] = [];
+    const basePts: Point[] = [];
+    let zeta = 0;
+    let above = 0;
+    for (const fr of fractions) {
+      const np = Math.round(fr * n);
+      let t = performance.now();
+      const irs = await runRecertifyJob({ classifier: fp, model, data, original: certificate, cacheBytes: cache!, np, alphaZeta: 0.001, gamma: 0.99, batchSize: 500 });
+      irsPts.push({ acr: irs.summary.acr, seconds: (performance.now() - t) / 1000 });
+      zeta = irs.summary.meanZeta ?? 0;
+      above = irs.summary.branches!.rs / data.inputs.length;
+      t = performance.now();
+      const { certificate: base } = await runCertifyJob({
+        classifier: fp, model, data, baselineOf: { id: certificate.id, modelSha256: certificate.model.sha256 },
+        params: { sigma, seed: 0, n0: Math.max(1, Math.min(100, Math.round(np / 10))), n: np, alpha: 0.002, batchSize: 500 },
+      });
+      basePts.push({ acr: base.summary.acr, seconds: (performance.now() - t) / 1000 });
+    }
+    await fp.dispose();
+    const s = areaSpeedup(irsPts, basePts);
+    console.log(`| ${sigma} | ${spec} | ${s.speedup.toFixed(2)}x | ${s.from.toFixed(3)}-${s.to.toFixed(3)} | ${zeta.toFixed(4)} | ${(100 * above).toFixed(0)}% | ${irsPts.at(-1)!.seconds.toFixed(1)} s | ${basePts.at(-1)!.seconds.toFixed(1)} s |`);
+  }
+}
