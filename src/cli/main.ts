@@ -5,9 +5,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { basename, resolve } from 'node:path';
-import { defaultFastBackend, loadClassifier, type BackendName } from '../inference/index.ts';
+import { defaultFastBackend, loadClassifier, type BackendName, type Classifier } from '../inference/index.ts';
 import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
-import { checkInputsFit, cleanAccuracy } from '../jobs/common.ts';
+import { checkInputsFit, cleanAccuracy, type JobInputs } from '../jobs/common.ts';
 import { compressModel, METHODS, trainingSigma } from '../onnx/compress/index.ts';
 import { runCertifyJob } from '../jobs/certify-job.ts';
 import { runRecertifyJob } from '../jobs/recertify-job.ts';
@@ -68,6 +68,22 @@ function addInputOptions(cmd: Command, defaultN: number): Command {
     .addOption(new Option('--skip <k>', 'take every k-th input').argParser(positiveInt).default(1))
     .addOption(new Option('--offset <i>', 'first input index').argParser(nonNegativeInt).default(0))
     .addOption(new Option('--seed <seed>', 'noise seed, integer in [0, 2^53)').argParser(nonNegativeInt).default(0));
+}
+
+/** Loads --model and the first --count inputs of --data, runs fn with a classifier, and releases it. */
+async function withModelOnInputs(
+  o: { model: string; data: string; labels?: string; count?: number; backend: BackendName },
+  fn: (classifier: Classifier, data: JobInputs, model: Awaited<ReturnType<typeof loadModel>>) => Promise<void>,
+): Promise<void> {
+  const model = await loadModel(o.model);
+  const data = selectInputs(openDataset(o.data, o.labels), o.count, 1, 0);
+  const classifier = await loadClassifier(model.bytes, o.backend);
+  try {
+    checkInputsFit(classifier, data);
+    await fn(classifier, data, model);
+  } finally {
+    await classifier.dispose();
+  }
 }
 
 function emit(cert: Certificate, o: Common, gate?: GateResult): void {
@@ -254,21 +270,13 @@ export function buildProgram(): Command {
     .addOption(new Option('--count <c>', 'probe inputs').argParser(positiveInt).default(4))
     .addOption(new Option('--sigma <s>', 'noise on the probe copies').argParser(positiveNumber).default(0.5))
     .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
-    .action(async (o) => {
-      const model = await loadModel(o.model);
-      const data = selectInputs(openDataset(o.data, o.labels), o.count, 1, 0);
-      const classifier = await loadClassifier(model.bytes, o.backend);
-      try {
-        checkInputsFit(classifier, data);
-        const r = await checkBatchInvariance(classifier, makeProbes(data.inputs, o.sigma));
-        process.stdout.write(r.ok
-          ? `batch-invariant: ${r.checked} probe predictions identical alone and in batches\n`
-          : `NOT batch-invariant: ${r.mismatches} of ${r.checked} probe predictions changed with the batch (${r.detail})\n`);
-        if (!r.ok) throw new CheckFailed(EXIT.checkFailed);
-      } finally {
-        await classifier.dispose();
-      }
-    });
+    .action((o) => withModelOnInputs(o, async (classifier, data) => {
+      const r = await checkBatchInvariance(classifier, makeProbes(data.inputs, o.sigma));
+      process.stdout.write(r.ok
+        ? `batch-invariant: ${r.checked} probe predictions identical alone and in batches\n`
+        : `NOT batch-invariant: ${r.mismatches} of ${r.checked} probe predictions changed with the batch (${r.detail})\n`);
+      if (!r.ok) throw new CheckFailed(EXIT.checkFailed);
+    }));
 
   program.command('verify')
     .description('check that a certificate applies to a model file (and its cache to the certificate); exit 3 if not')
@@ -301,20 +309,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--count <c>', 'inputs').argParser(positiveInt))
     .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
     .option('--json', 'print the result as JSON')
-    .action(async (o) => {
-      const model = await loadModel(o.model);
-      const data = selectInputs(openDataset(o.data, o.labels), o.count, 1, 0);
-      const classifier = await loadClassifier(model.bytes, o.backend);
-      try {
-        checkInputsFit(classifier, data);
-        const accuracy = await cleanAccuracy(classifier, data);
-        process.stdout.write(o.json
-          ? JSON.stringify({ model: model.ref, data: data.source, inputs: data.inputs.length, accuracy }) + '\n'
-          : `clean accuracy ${(100 * accuracy).toFixed(2)}% on ${data.inputs.length} inputs of ${data.source}\n`);
-      } finally {
-        await classifier.dispose();
-      }
-    });
+    .action((o) => withModelOnInputs(o, async (classifier, data, model) => {
+      const accuracy = await cleanAccuracy(classifier, data);
+      process.stdout.write(o.json
+        ? JSON.stringify({ model: model.ref, data: data.source, inputs: data.inputs.length, accuracy }) + '\n'
+        : `clean accuracy ${(100 * accuracy).toFixed(2)}% on ${data.inputs.length} inputs of ${data.source}\n`);
+    }));
 
   program.command('serve')
     .description('serve the HTTP functions (shards, jobs, models, certificates) on Node')
