@@ -67,7 +67,7 @@ export function areaSpeedup(irs: Point[], base: Point[]): { speedup: number; fro
   return { speedup: b / a, from, to };
 }
 
-console.log(`${data.inputs.length} MNIST test images, n = ${n}, n_p in ${fractions.map((f) => f * 100 + '%').join(', ')} of n, alpha = alpha_zeta = 0.001, baseline at 0.002 with n0 = min(100, n_p / 10), gamma 0.99, backend ${backend}\n`);
+console.log(`${data.inputs.length} MNIST test images, n = ${n}, n_p in ${fractions.map((f) => `${Math.round(f * 1000) / 10}%`).join(', ')} of n, alpha = alpha_zeta = 0.001, baseline at 0.002 with n0 = min(100, n_p / 10), gamma 0.99, backend ${backend}\n`);
 console.log('| sigma | approximation | speedup (area ratio) | common ACR range | mean zeta | inputs with pA_lower >= gamma | IRS time at the largest n_p | baseline time there |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const sigma of values.sigmas!.split(',').map(Number)) {
