@@ -282,7 +282,7 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     log(f"arch {args.arch}: {params} parameters; sigma {args.sigma}; "
         f"epochs {args.epochs}; seed {args.seed}; threads {torch.get_num_threads()}")
-    log(f"torch {torch.__version__}, onnx {onnx.__version__}, data {data_dir}")
+    log(f"torch {torch.__version__}, onnx {onnx.__version__}, data {os.path.relpath(data_dir, REPO_ROOT)}")
 
     t0 = time.time()
     train(model, xtr, ytr, args.sigma, args.epochs, args.lr, args.batch_size, args.seed, log)
@@ -321,7 +321,7 @@ def main():
            + json.dumps(metadata, sort_keys=True))
     m = export_onnx(model, out, metadata, doc)
     ops = sorted({n.op_type for n in m.graph.node})
-    log(f"wrote {out} ({os.path.getsize(out)} bytes); ops: {', '.join(ops)}")
+    log(f"wrote {os.path.relpath(out, REPO_ROOT)} ({os.path.getsize(out)} bytes); ops: {', '.join(ops)}")
 
     # training log sidecar used by make_manifest.py (training time is not
     # stored in the .onnx so that the model bytes stay reproducible)
