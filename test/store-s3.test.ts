@@ -118,3 +118,31 @@ describe('S3Store on Swift: authentication and server quirks', () => {
     expect(await store.putIfAbsent('cond/k', new TextEncoder().encode('again'))).toBe(false);
   });
 });
+
+describe('the HTTP functions on Swift (S3 with real SigV4)', () => {
+  it('certify, then recertify from the cache the first job wrote to the bucket', async () => {
+    const { createService } = await import('../functions/app.ts');
+    const { loadMnist } = await import('../src/data/mnist.ts');
+    const { readFileSync } = await import('node:fs');
+    const mnist = loadMnist('test');
+    const s = createService({ store: swiftStore(), tokens: new Map([['t', 'acme']]), workers: [], backend: 'node', dataset: () => mnist });
+    const auth = { authorization: 'Bearer t' };
+    const json = { ...auth, 'content-type': 'application/json' };
+    const model = (await (await s.app.request('/v1/models', { method: 'POST', headers: auth, body: new Uint8Array(readFileSync('models/mnist-small-s0.50.onnx')) })).json()).sha256;
+    const job = await (await s.app.request('/v1/jobs', { method: 'POST', headers: json, body: JSON.stringify({ kind: 'certify', model, data: { source: 'mnist:test', count: 2 }, sigma: 0.5, n0: 10, n: 200 }) })).json();
+    await s.idle();
+    const done = await (await s.app.request(`/v1/jobs/${job.id}`, { headers: auth })).json();
+    expect(done.status, done.error).toBe('done');
+    const variant = (await (await s.app.request(`/v1/models/${model}/compress`, { method: 'POST', headers: json, body: JSON.stringify({ method: 'fp16' }) })).json()).sha256;
+    const re = await (await s.app.request('/v1/jobs', { method: 'POST', headers: json, body: JSON.stringify({ kind: 'recertify', model: variant, original: done.certificateId, np: 100 }) })).json();
+    await s.idle();
+    const reDone = await (await s.app.request(`/v1/jobs/${re.id}`, { headers: auth })).json();
+    expect(reDone.status, reDone.error).toBe('done');
+    const cert = await (await s.app.request(`/v1/certificates/${reDone.certificateId}`, { headers: auth })).json();
+    expect(cert.original.id).toBe(done.certificateId);
+    // Everything the jobs wrote is in the bucket, under the tenant's prefix.
+    const keys = (await store.list('tenants/acme/')).map((o) => o.key);
+    expect(keys).toContain(`tenants/acme/certificates/${done.certificateId}.cache`);
+    expect(keys).toContain(`tenants/acme/certificates/${reDone.certificateId}.json`);
+  }, 120_000);
+});
