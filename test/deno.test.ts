@@ -5,9 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createService } from '../functions/app.ts';
-import { MemoryStore } from '../src/store/memory.ts';
-import { certifyOverHttp, freePort } from './helpers/http.ts';
+import { certifyInProcess, certifyOverHttp, freePort, waitForHealth, withoutTimes } from './helpers/http.ts';
 
 const TOKEN = 'deno-token';
 
@@ -24,14 +22,7 @@ describe('Deno', () => {
     deno.stdout!.on('data', (d) => (log += d));
     deno.stderr!.on('data', (d) => (log += d));
     base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 600; i++) {
-      try {
-        if ((await fetch(`${base}/healthz`)).ok) return;
-      } catch { /* not up yet */ }
-      if (deno.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`deno did not start:\n${log}`);
+    await waitForHealth(base, 'deno', () => log, () => deno.exitCode === null);
   }, 90_000);
   afterAll(() => {
     deno?.kill('SIGTERM');
@@ -43,14 +34,9 @@ describe('Deno', () => {
 
   it('certifies with the same certificate as Node in-process', async () => {
     const onDeno = await certifyOverHttp((p, init) => fetch(base + p, init), TOKEN);
-    const node = createService({ store: new MemoryStore(), tokens: new Map([[TOKEN, 'd']]), workers: [], backend: 'node' });
-    const inProcess = await certifyOverHttp(async (p, init) => {
-      const res = await node.app.request(p, init);
-      if (p === '/v1/jobs' && init?.method === 'POST') await node.idle();
-      return res;
-    }, TOKEN);
+    const inProcess = await certifyInProcess(TOKEN, 'd');
     expect(onDeno.id).toBe(inProcess.id);
-    expect(onDeno.results.map(({ time, ...r }) => r)).toEqual(inProcess.results.map(({ time, ...r }) => r));
+    expect(withoutTimes(onDeno)).toEqual(withoutTimes(inProcess));
     expect(onDeno.cache!.sha256).toBe(inProcess.cache!.sha256);
   }, 120_000);
 });

@@ -7,9 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createService } from '../functions/app.ts';
-import { MemoryStore } from '../src/store/memory.ts';
-import { certifyOverHttp, freePort } from './helpers/http.ts';
+import { certifyInProcess, certifyOverHttp, freePort, waitForHealth, withoutTimes } from './helpers/http.ts';
 const TOKEN = 'dev-token'; // wrangler.toml's development default
 
 describe('workerd (wrangler dev)', () => {
@@ -24,13 +22,7 @@ describe('workerd (wrangler dev)', () => {
     wrangler.stdout!.on('data', (d) => (log += d));
     wrangler.stderr!.on('data', (d) => (log += d));
     base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 600; i++) {
-      try {
-        if ((await fetch(`${base}/healthz`)).ok) return;
-      } catch { /* not up yet */ }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`wrangler dev did not start:\n${log}`);
+    await waitForHealth(base, 'wrangler dev', () => log, () => wrangler.exitCode === null);
   }, 90_000);
   afterAll(() => {
     if (wrangler?.pid) process.kill(-wrangler.pid, 'SIGTERM');
@@ -42,14 +34,9 @@ describe('workerd (wrangler dev)', () => {
 
   it('certifies with the same certificate as Node in-process (results, id, cache)', async () => {
     const onWorkerd = await certifyOverHttp((p, init) => fetch(base + p, init), TOKEN);
-    const node = createService({ store: new MemoryStore(), tokens: new Map([[TOKEN, 'dev']]), workers: [], backend: 'node' });
-    const inProcess = await certifyOverHttp(async (p, init) => {
-      const res = await node.app.request(p, init);
-      if (p.startsWith('/v1/jobs') && init?.method === 'POST') await node.idle();
-      return res;
-    }, TOKEN);
+    const inProcess = await certifyInProcess(TOKEN, 'dev');
     expect(onWorkerd.id).toBe(inProcess.id);
-    expect(onWorkerd.results.map(({ time, ...r }) => r)).toEqual(inProcess.results.map(({ time, ...r }) => r));
+    expect(withoutTimes(onWorkerd)).toEqual(withoutTimes(inProcess));
     expect(onWorkerd.cache!.sha256).toBe(inProcess.cache!.sha256);
     expect(onWorkerd.params.backend).toBe('wasm');
   }, 120_000);

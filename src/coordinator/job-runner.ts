@@ -19,7 +19,7 @@ import type { JobInputs } from '../jobs/common.ts';
 import { selectIndices } from '../data/dataset.ts';
 import { encodeNpy, parseNpy } from '../data/npy-codec.ts';
 import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
-import type { DataSpec, JobDoc, JobRequest, ShardResponse } from '../protocol/schemas.ts';
+import type { DataSpec, JobDoc, ShardResponse } from '../protocol/schemas.ts';
 import { UserError } from '../errors.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { shardedSampler, type ShardDispatcher } from './sharded-sampler.ts';

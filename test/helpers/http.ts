@@ -36,3 +36,31 @@ export async function certifyOverHttp(fetcher: Fetcher, token: string): Promise<
   throw new Error('job did not finish');
 }
 
+
+/** Polls GET /healthz until it answers (or the process died, or 60 s passed). */
+export async function waitForHealth(base: string, what: string, log: () => string, alive: () => boolean = () => true): Promise<void> {
+  for (let i = 0; i < 600 && alive(); i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not start:\n${log()}`);
+}
+
+/** The reference: the same small certify job run by Node in-process, on a memory store. */
+export async function certifyInProcess(token: string, tenant: string): Promise<Certificate> {
+  const { createService } = await import('../../functions/app.ts');
+  const { MemoryStore } = await import('../../src/store/memory.ts');
+  const node = createService({ store: new MemoryStore(), tokens: new Map([[token, tenant]]), workers: [], backend: 'node' });
+  return certifyOverHttp(async (p, init) => {
+    const res = await node.app.request(p, init);
+    if (p === '/v1/jobs' && init?.method === 'POST') await node.idle();
+    return res;
+  }, token);
+}
+
+/** Certificates equal in everything but the time each input took. */
+export function withoutTimes(c: Certificate) {
+  return c.results.map(({ time: _t, ...r }) => r);
+}
