@@ -21,6 +21,26 @@ describe('soundness by simulation (linear models, exact truth)', () => {
     expect(zetaOnly.rate).toBeLessThanOrEqual(zetaOnly.allowance);
   });
 
+  it('adaptive IRS: staged replay with the budget split across stages stays within alpha + alpha_zeta', async () => {
+    const sequential = { firstStage: 32, stop: { kind: 'tolerance' as const, tolerance: 0.02 } };
+    const mixed = await simulateIrs({ trials: 2000, alpha: 0.05, alphaZeta: 0.05, seed: 105, sequential });
+    expect(mixed.rate).toBeLessThanOrEqual(mixed.allowance);
+    const zetaOnly = await simulateIrs({ trials: 1500, n: 2000, np: 400, gamma: 1, alpha: 0.05, alphaZeta: 0.05, delta: 0.05, seed: 106, sequential });
+    expect(zetaOnly.rate).toBeLessThanOrEqual(zetaOnly.allowance);
+    expect(zetaOnly.meanRadiusRatio).toBeGreaterThan(0.5);
+  });
+
+  it('decision mode: IRS and the staged baseline stay within their budgets, and most inputs stop early', async () => {
+    // Radius 0.25 (sigma 0.5) sits inside the spread of true radii, so many inputs are close calls.
+    const sequential = { firstStage: 32, stop: { kind: 'decision' as const, radius: 0.25 } };
+    const irs = await simulateIrs({ trials: 2000, alpha: 0.05, alphaZeta: 0.05, gamma: 1, n: 2000, np: 500, delta: 0.02, seed: 107, sequential });
+    expect(irs.rate).toBeLessThanOrEqual(irs.allowance);
+    const rs = await simulateRs({ trials: 2000, alpha: 0.05, n: 500, seed: 108, sequential });
+    expect(rs.rate).toBeLessThanOrEqual(rs.allowance);
+    expect(irs.meanSamples).toBeLessThan(250);
+    expect(rs.meanSamples).toBeLessThan(250);
+  });
+
   it('has teeth: certificates at a looser level than claimed exceed the allowance', async () => {
     // Certify at alpha = 0.35 but hold the result to the promise of alpha = 0.05.
     const loose = await simulateRs({ trials: 3000, alpha: 0.35, seed: 104 });

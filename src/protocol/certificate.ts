@@ -39,6 +39,23 @@ export interface CertifyParamsDoc extends SamplingParamsDoc {
   n0: number;
   n: number;
   alpha: number;
+  /** Baseline in stages (adaptive or decision mode); n is then the cap. */
+  sequential?: SequentialDoc;
+}
+
+/**
+ * Adaptive or decision mode (smoothing/sequential.ts): each input samples in stages ending at
+ * `stages` samples and stops on its own; each branch's failure probability is split evenly
+ * over the stages.
+ */
+export interface SequentialDoc {
+  mode: 'adaptive' | 'decision';
+  stages: number[];
+  split: 'even';
+  /** decision: the radius decided per input (certified at >= radius, or not). */
+  radius?: number;
+  /** adaptive: stop when more samples could raise the radius by at most this. */
+  tolerance?: number;
 }
 
 export interface IrsParamsDoc extends SamplingParamsDoc {
@@ -48,6 +65,8 @@ export interface IrsParamsDoc extends SamplingParamsDoc {
   n: number;
   alphaZeta: number;
   gamma: number;
+  /** Adaptive or decision mode; np is then the cap. */
+  sequential?: SequentialDoc;
 }
 
 export interface OriginalRef {
@@ -68,6 +87,8 @@ export interface InputResult {
   pALower: number;
   /** Samples of the certified model drawn for this input. */
   samples: number;
+  /** Adaptive or decision mode: stages completed when the input stopped (0: decided without sampling). */
+  stage?: number;
   /** certify/baseline: selected class and its estimation count. */
   cA?: number;
   nA?: number;

@@ -4,6 +4,7 @@
 import { Stream } from '../noise/gaussian.ts';
 import { binomialTestTwoSided, certifiedRadius, clopperPearsonLower } from '../stats/index.ts';
 import { allInputs, topClass, topTwo, type Sampler } from './stream.ts';
+import { doublingStages, radiusOf, SequentialTracker, type SequentialOptions } from './sequential.ts';
 
 export const ABSTAIN = -1;
 
@@ -16,8 +17,14 @@ export interface SamplingParams {
 
 export interface CertifyParams extends SamplingParams {
   n0: number;
+  /** Estimation samples (with `sequential`: the cap). */
   n: number;
   alpha: number;
+  /**
+   * Staged estimation, each input stopping on its own (smoothing/sequential.ts). For the
+   * from-scratch baseline of adaptive and decision-mode IRS; no IRS cache can come of it.
+   */
+  sequential?: SequentialOptions;
 }
 
 export interface CertifiedInput {
@@ -34,8 +41,10 @@ export interface CertifiedInput {
   /** Samples drawn for this input (n0 + n). */
   samples: number;
   seconds: number;
-  /** f's prediction on each estimation sample: the IRS cache. */
+  /** f's prediction on each estimation sample: the IRS cache (not kept in sequential mode). */
   predictions: Int16Array;
+  /** Sequential mode: estimation stages completed when the input stopped. */
+  stage?: number;
 }
 
 export interface Progress {
@@ -48,6 +57,7 @@ export async function certify(
   const spec = { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize };
   const inputs = allInputs(inputCount);
   const selection = await sampler.sample(inputs, { ...spec, stream: Stream.selection }, 0, p.n0, { onProgress });
+  if (p.sequential) return estimateStaged(sampler, selection.counts.map(topClass), selection.seconds, p, onProgress);
   const estimation = await sampler.sample(inputs, { ...spec, stream: Stream.estimation }, 0, p.n, {
     record: true, onProgress,
   });
@@ -67,6 +77,37 @@ export async function certify(
       predictions: estimation.predictions![i],
     };
   });
+}
+
+/** The estimation stage of CERTIFY in stages, for the selected classes cA (-1: no votes). */
+async function estimateStaged(
+  sampler: Sampler, classes: number[], selectionSeconds: number[], p: CertifyParams, onProgress?: Progress,
+): Promise<CertifiedInput[]> {
+  const spec = { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize, stream: Stream.estimation };
+  const plan = doublingStages(p.n, p.sequential!.firstStage, p.alpha);
+  const voted = classes.flatMap((c, i) => (c >= 0 ? [i] : []));
+  const tracker = new SequentialTracker(plan, voted.map(() => ({ kind: 'lower' })), p.sequential!.stop, p.sigma);
+  const seconds = [...selectionSeconds];
+  for (let k = 0; k < plan.ends.length; k++) {
+    const active = tracker.active();
+    if (active.length === 0) break;
+    const from = k === 0 ? 0 : plan.ends[k - 1];
+    const drawn = await sampler.sample(active.map((g) => voted[g]), spec, from, plan.ends[k] - from, { onProgress });
+    active.forEach((g, q) => (seconds[voted[g]] += drawn.seconds[q]));
+    tracker.complete(k, active, active.map((g, q) => drawn.counts[q][classes[voted[g]]] ?? 0));
+  }
+  const out: CertifiedInput[] = classes.map((cA, i) => ({
+    cA, predict: ABSTAIN, radius: 0, pALower: 0, nA: 0, samples: p.n0, seconds: seconds[i], predictions: new Int16Array(0), stage: 0,
+  }));
+  voted.forEach((i, g) => {
+    const o = tracker.outcomes[g];
+    const bound = o.boundSamples !== undefined ? o.bound : 0;
+    Object.assign(out[i], {
+      predict: bound > 0.5 ? classes[i] : ABSTAIN, radius: radiusOf(p.sigma, bound), pALower: Math.max(0, bound),
+      nA: o.hits, samples: p.n0 + o.samples, stage: o.stage,
+    });
+  });
+  return out;
 }
 
 export interface PredictParams extends SamplingParams {

@@ -13,11 +13,12 @@
  * Either way the result holds with probability >= 1 - (alpha + alpha_zeta) (Theorem 4).
  */
 import { Stream } from '../noise/gaussian.ts';
-import { certifiedRadius, clopperPearsonLower, clopperPearsonUpper, subtractDown } from '../stats/index.ts';
+import { clopperPearsonUpper } from '../stats/index.ts';
 import { ABSTAIN, type Progress, type SamplingParams } from './certify.ts';
+import { certifiesAt, doublingStages, radiusOf, SequentialTracker, singleStage, type BoundKind, type SequentialOptions, type StagePlan } from './sequential.ts';
+import { singleModel, type MultiSampler, type Sampler } from './stream.ts';
 
 export type { Progress };
-import type { Sampler } from './stream.ts';
 
 /** What IRS needs of the original certification, per input. */
 export interface CachedInput {
@@ -28,11 +29,14 @@ export interface CachedInput {
 }
 
 export interface IrsParams extends SamplingParams {
+  /** Samples of f^p per input (with `sequential`: the cap). */
   np: number;
   /** The original certification's alpha (confidence of pA_lower). */
   alpha: number;
   alphaZeta: number;
   gamma: number;
+  /** Adaptive or decision mode: stages up to n_p, each input stopping on its own (smoothing/sequential.ts). */
+  sequential?: SequentialOptions;
 }
 
 export type IrsBranch = 'zeta' | 'rs' | 'abstain';
@@ -43,12 +47,14 @@ export interface RecertifiedInput {
   radius: number;
   /** The probability bound behind the radius: pA_lower - zeta (zeta branch) or p'_A lower (rs branch). */
   pALower: number;
-  /** zeta branch: the (1 - alpha_zeta) upper bound on P(f != f^p), and the disagreements seen. */
+  /** zeta branch: the upper bound on P(f != f^p) behind the radius, and the disagreements seen. */
   zeta?: number;
   disagreements?: number;
   /** rs branch: samples of f^p that voted cA. */
   nA?: number;
   samples: number;
+  /** Stages completed when the input stopped (sequential modes; 0 = decided without sampling). */
+  stage?: number;
   seconds: number;
 }
 
@@ -57,62 +63,130 @@ export function chooseBranch(c: CachedInput, gamma: number): IrsBranch {
   return c.pALower < gamma ? 'zeta' : 'rs';
 }
 
+/** The stages of a branch whose bounds share the failure probability `alpha`. */
+export function planFor(p: Pick<IrsParams, 'np' | 'sequential'>, alpha: number): StagePlan {
+  return p.sequential ? doublingStages(p.np, p.sequential.firstStage, alpha) : singleStage(p.np, alpha);
+}
+
+/** Whether an input is certified at the decision radius: yes, no, or still open. */
+export type Decision = 'yes' | 'no' | 'open';
+
+/**
+ * Lets a caller stop sampling a model early (tuning drops a candidate as soon as it is known
+ * to miss its target). Decision mode only: after every stage, `drop` sees each job input's
+ * decision so far for the model; inputs of a branch not run yet are 'open'.
+ */
+export interface CandidateControl {
+  drop(model: number, decisions: readonly Decision[]): boolean;
+  /** Filled in by recertifyMany: the models dropped (their results are incomplete). */
+  dropped?: boolean[];
+}
+
+/** IRS for one modified model. */
 export async function recertify(
   sampler: Sampler, cache: readonly CachedInput[], p: IrsParams, onProgress?: Progress,
 ): Promise<RecertifiedInput[]> {
+  return (await recertifyMany(singleModel(sampler), cache, p, onProgress))[0];
+}
+
+/**
+ * IRS for several modified models at once, on the same replayed and fresh noise: the result
+ * for each model is exactly what recertify() gives it alone.
+ */
+export async function recertifyMany(
+  sampler: MultiSampler, cache: readonly CachedInput[], p: IrsParams, onProgress?: Progress, control?: CandidateControl,
+): Promise<RecertifiedInput[][]> {
+  const rule = p.sequential?.stop;
+  if (control && rule?.kind !== 'decision') throw new Error('dropping candidates needs decision mode');
   const branches = cache.map((c) => chooseBranch(c, p.gamma));
   const pick = (b: IrsBranch) => branches.flatMap((x, i) => (x === b ? [i] : []));
   const zetaIdx = pick('zeta');
   const rsIdx = pick('rs');
+  for (const i of zetaIdx) {
+    if (cache[i].predictions.length < p.np) {
+      throw new RangeError(`input ${i}: the cache holds ${cache[i].predictions.length} predictions, n_p is ${p.np}`);
+    }
+  }
   const spec = { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize };
-  const out: RecertifiedInput[] = branches.map(() => ({
-    branch: 'abstain', predict: ABSTAIN, radius: 0, pALower: 0, samples: 0, seconds: 0,
-  }));
+  const models = sampler.models;
+  const dropped = Array.from({ length: models }, () => false);
+  if (control) control.dropped = dropped;
+  // Per model and job input: the decision at radius R so far (abstain branch: no).
+  const decisions: Decision[][] = Array.from({ length: models }, () => branches.map((b) => (b === 'abstain' ? 'no' : 'open')));
+  const out: RecertifiedInput[][] = Array.from({ length: models }, () => branches.map(() => ({
+    branch: 'abstain' as IrsBranch, predict: ABSTAIN, radius: 0, pALower: 0, samples: 0, seconds: 0,
+  })));
+
+  /** Runs one branch's inputs through its stages for every model; returns the trackers and seconds. */
+  const runBranch = async (idx: number[], kind: 'zeta' | 'rs') => {
+    const plan = planFor(p, kind === 'zeta' ? p.alphaZeta : p.alpha + p.alphaZeta);
+    const bounds: BoundKind[] = idx.map((i) => (kind === 'zeta' ? { kind: 'zeta', pALower: cache[i].pALower } : { kind: 'lower' }));
+    const trackers = Array.from({ length: models }, () => new SequentialTracker(plan, bounds, p.sequential?.stop, p.sigma));
+    const seconds = Array.from({ length: models }, () => idx.map(() => 0));
+    const reference = kind === 'zeta' ? cache.map((c, i) => (branches[i] === 'zeta' ? c.predictions : undefined)) : undefined;
+    const review = () => {
+      if (!control || rule?.kind !== 'decision') return;
+      trackers.forEach((t, m) => {
+        if (dropped[m]) return;
+        const open = new Set(t.active());
+        idx.forEach((i, g) => {
+          decisions[m][i] = open.has(g) ? 'open' : certifiesAt(p.sigma, t.outcomes[g].bound, rule.radius) ? 'yes' : 'no';
+        });
+        dropped[m] = control.drop(m, decisions[m]);
+      });
+    };
+    review();
+    for (let k = 0; k < plan.ends.length; k++) {
+      const active = trackers.map((t, m) => (dropped[m] ? [] : t.active()));
+      if (active.every((a) => a.length === 0)) break;
+      const from = k === 0 ? 0 : plan.ends[k - 1];
+      const stream = kind === 'zeta' ? Stream.estimation : Stream.irsFallback;
+      const drawn = await sampler.sampleMany(active.map((a) => a.map((g) => idx[g])), { ...spec, stream }, from, plan.ends[k] - from, { reference, onProgress });
+      active.forEach((a, m) => {
+        const hits = a.map((g, q) => (kind === 'zeta' ? drawn[m].disagreements![q] : drawn[m].counts[q][cache[idx[g]].cA] ?? 0));
+        a.forEach((g, q) => (seconds[m][g] += drawn[m].seconds[q]));
+        trackers[m].complete(k, a, hits);
+      });
+      review();
+    }
+    return { trackers, seconds };
+  };
 
   if (zetaIdx.length > 0) {
-    for (const i of zetaIdx) {
-      if (cache[i].predictions.length < p.np) {
-        throw new RangeError(`input ${i}: the cache holds ${cache[i].predictions.length} predictions, n_p is ${p.np}`);
-      }
-    }
-    const replay = await sampler.sample(
-      zetaIdx, { ...spec, stream: Stream.estimation }, 0, p.np,
-      { reference: zetaIdx.map((i) => cache[i].predictions), onProgress },
-    );
-    zetaIdx.forEach((i, g) => {
-      const nD = replay.disagreements![g];
-      const zeta = clopperPearsonUpper(nD, p.np, p.alphaZeta);
-      const bound = subtractDown(cache[i].pALower, zeta);
-      out[i] = {
+    const { trackers, seconds } = await runBranch(zetaIdx, 'zeta');
+    trackers.forEach((t, m) => zetaIdx.forEach((i, g) => {
+      const o = t.outcomes[g];
+      const sampled = o.boundSamples !== undefined;
+      const bound = sampled ? o.bound : 0;
+      out[m][i] = {
         branch: 'zeta',
         predict: bound > 0.5 ? cache[i].cA : ABSTAIN,
-        radius: certifiedRadius(p.sigma, bound),
+        radius: radiusOf(p.sigma, bound),
         pALower: Math.max(0, bound),
-        zeta,
-        disagreements: nD,
-        samples: p.np,
-        seconds: replay.seconds[g],
+        ...(sampled ? { zeta: clopperPearsonUpper(o.boundHits!, o.boundSamples!, o.boundAlpha!), disagreements: o.hits } : {}),
+        samples: o.samples,
+        ...(p.sequential ? { stage: o.stage } : {}),
+        seconds: seconds[m][g],
       };
-    });
+    }));
   }
 
   if (rsIdx.length > 0) {
-    const fresh = await sampler.sample(rsIdx, { ...spec, stream: Stream.irsFallback }, 0, p.np, { onProgress });
-    const level = p.alpha + p.alphaZeta;
-    rsIdx.forEach((i, g) => {
-      const cA = cache[i].cA;
-      const nA = fresh.counts[g][cA] ?? 0;
-      const pALower = clopperPearsonLower(nA, p.np, level);
-      out[i] = {
+    const { trackers, seconds } = await runBranch(rsIdx, 'rs');
+    trackers.forEach((t, m) => rsIdx.forEach((i, g) => {
+      const o = t.outcomes[g];
+      const bound = o.boundSamples !== undefined ? o.bound : 0;
+      out[m][i] = {
         branch: 'rs',
-        predict: pALower > 0.5 ? cA : ABSTAIN,
-        radius: certifiedRadius(p.sigma, pALower),
-        pALower,
-        nA,
-        samples: p.np,
-        seconds: fresh.seconds[g],
+        predict: bound > 0.5 ? cache[i].cA : ABSTAIN,
+        radius: radiusOf(p.sigma, bound),
+        pALower: Math.max(0, bound),
+        nA: o.hits,
+        samples: o.samples,
+        ...(p.sequential ? { stage: o.stage } : {}),
+        seconds: seconds[m][g],
       };
-    });
+    }));
   }
   return out;
 }

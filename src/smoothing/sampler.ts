@@ -55,58 +55,93 @@ export const MAX_CLASSES = 32767;
 export async function runShard(
   classifier: Classifier, inputs: readonly Float32Array[], spec: ShardSpec, options: ShardOptions = {},
 ): Promise<ShardOutput> {
-  const dim = classifier.inputSize;
+  const [out] = await runShardMulti([classifier], inputs, [inputs.map((_, i) => i)], spec, options);
+  return out;
+}
+
+/**
+ * One shard for several models at once (IRS candidates): the noise of each batch is drawn once
+ * and reused for every input and every model. `active[m]` lists the positions in `inputs` that
+ * model m classifies; output m covers exactly those, in that order.
+ */
+export async function runShardMulti(
+  classifiers: readonly Classifier[], inputs: readonly Float32Array[], active: readonly (readonly number[])[],
+  spec: ShardSpec, options: ShardOptions = {},
+): Promise<ShardOutput[]> {
+  if (classifiers.length === 0 || active.length !== classifiers.length) throw new RangeError('one list of active inputs per model is needed');
+  const dim = classifiers[0].inputSize;
+  for (const c of classifiers) {
+    if (c.inputSize !== dim) throw new RangeError(`models disagree on the input size (${c.inputSize} vs ${dim})`);
+  }
   for (const x of inputs) {
     if (x.length !== dim) throw new RangeError(`input has ${x.length} values, the model expects ${dim}`);
   }
   const { start, count, batchSize } = spec;
-  const predictions = options.record ? inputs.map(() => new Int16Array(count)) : undefined;
-  const disagreements = options.reference ? inputs.map(() => 0) : undefined;
-  const seconds = inputs.map(() => 0);
-  let counts: Uint32Array[] | undefined;
+  // Per input: which models classify it, and at which output position.
+  const users: { model: number; at: number }[][] = inputs.map(() => []);
+  active.forEach((list, m) => list.forEach((i, at) => users[i].push({ model: m, at })));
+  const used = users.filter((u) => u.length > 0).length;
+  const outputs = active.map((list) => ({
+    predictions: options.record ? list.map(() => new Int16Array(count)) : undefined,
+    disagreements: options.reference ? list.map(() => 0) : undefined,
+    seconds: list.map(() => 0),
+    counts: undefined as Uint32Array[] | undefined,
+  }));
 
   const noise = new Float32Array(Math.min(batchSize, count) * dim);
   const batch = new Float32Array(noise.length);
   const classes = new Int32Array(Math.min(batchSize, count));
   const end = start + count;
-  for (let first = start; first < end; ) {
+  for (let first = start; first < end && used > 0; ) {
     // Batches are aligned to multiples of batchSize in absolute sample index.
     const last = Math.min(end, (Math.floor(first / batchSize) + 1) * batchSize);
     const b = last - first;
     const t0 = performance.now();
     fillGaussianNoise(noise, { seed: spec.seed, stream: spec.stream }, first, b, dim, spec.sigma);
-    const noiseShare = (performance.now() - t0) / 1000 / inputs.length;
+    const noiseShare = (performance.now() - t0) / 1000 / used;
+    let done = 0;
     for (let i = 0; i < inputs.length; i++) {
+      if (users[i].length === 0) continue;
       const t1 = performance.now();
       const x = inputs[i];
       for (let s = 0; s < b; s++) {
         const o = s * dim;
         for (let e = 0; e < dim; e++) batch[o + e] = x[e] + noise[o + e];
       }
-      await classifier.classify(batch, b, classes);
-      if (!counts) {
-        const k = classifier.numClasses ?? 0;
-        if (k < 1 || k > MAX_CLASSES) throw new RangeError(`model has ${k} classes; supported: 1..${MAX_CLASSES}`);
-        counts = inputs.map(() => new Uint32Array(k));
+      const shareOfAdd = (performance.now() - t1) / 1000 / users[i].length + noiseShare / users[i].length;
+      for (const { model, at } of users[i]) {
+        const t2 = performance.now();
+        const classifier = classifiers[model];
+        const out = outputs[model];
+        await classifier.classify(batch, b, classes);
+        if (!out.counts) {
+          const k = classifier.numClasses ?? 0;
+          if (k < 1 || k > MAX_CLASSES) throw new RangeError(`model has ${k} classes; supported: 1..${MAX_CLASSES}`);
+          out.counts = active[model].map(() => new Uint32Array(k));
+        }
+        const hist = out.counts[at];
+        const offset = first - start;
+        const ref = options.reference?.[i];
+        const refAt = first - (options.referenceOffset ?? 0);
+        const rec = out.predictions?.[at];
+        let nD = 0;
+        for (let s = 0; s < b; s++) {
+          const c = classes[s];
+          if (c !== NO_CLASS) hist[c]++;
+          if (rec) rec[offset + s] = c;
+          if (ref && ref[refAt + s] !== c) nD++;
+        }
+        if (out.disagreements) out.disagreements[at] += nD;
+        out.seconds[at] += (performance.now() - t2) / 1000 + shareOfAdd;
+        done += b;
       }
-      const hist = counts[i];
-      const offset = first - start;
-      const ref = options.reference?.[i];
-      const refAt = first - (options.referenceOffset ?? 0);
-      for (let s = 0; s < b; s++) {
-        const c = classes[s];
-        if (c !== NO_CLASS) hist[c]++;
-        if (predictions) predictions[i][offset + s] = c;
-        if (ref && ref[refAt + s] !== c) disagreements![i]++;
-      }
-      seconds[i] += (performance.now() - t1) / 1000 + noiseShare;
     }
-    options.onProgress?.(b * inputs.length);
+    options.onProgress?.(done);
     first = last;
   }
-  return {
+  return outputs.map((o, m) => ({
     start, count,
-    counts: counts ?? inputs.map(() => new Uint32Array(classifier.numClasses ?? 0)),
-    predictions, disagreements, seconds,
-  };
+    counts: o.counts ?? active[m].map(() => new Uint32Array(classifiers[m].numClasses ?? 0)),
+    predictions: o.predictions, disagreements: o.disagreements, seconds: o.seconds,
+  }));
 }

@@ -6,7 +6,7 @@
  * same sample index and merging is exact.
  */
 import type { Classifier } from '../inference/classifier.ts';
-import { runShard } from './sampler.ts';
+import { runShard, runShardMulti } from './sampler.ts';
 import { ShardMerger, type MergedSamples } from './merge.ts';
 
 export interface StreamSpec {
@@ -45,6 +45,63 @@ export function localSampler(classifier: Classifier, jobInputs: readonly Float32
       return merger.result();
     },
   };
+}
+
+/**
+ * Samples for several models (IRS candidates) over the same noise. `active[m]` lists the job
+ * inputs model m needs; result m covers exactly those, in that order. The reference
+ * predictions (IRS replay), if any, are given per job input position.
+ */
+export interface MultiSampler {
+  readonly models: number;
+  sampleMany(active: readonly (readonly number[])[], spec: StreamSpec, start: number, count: number, options?: MultiSampleOptions): Promise<MergedSamples[]>;
+}
+
+export interface MultiSampleOptions {
+  /** Per job input (indexed by job position): f's cached predictions by absolute sample index. */
+  reference?: (ArrayLike<number> | undefined)[];
+  onProgress?: (samples: number) => void;
+}
+
+/** One model's Sampler seen as a MultiSampler (how the coordinator's sharded sampler is used). */
+export function singleModel(sampler: Sampler): MultiSampler {
+  return {
+    models: 1,
+    async sampleMany(active, spec, start, count, options = {}) {
+      const inputs = active[0];
+      if (inputs.length === 0) return [emptySamples(start, count)];
+      const reference = options.reference ? inputs.map((i) => options.reference![i]!) : undefined;
+      return [await sampler.sample(inputs, spec, start, count, { reference, onProgress: options.onProgress })];
+    },
+  };
+}
+
+/** Draws samples for every model in this process; noise is generated once per batch for all. */
+export function localMultiSampler(classifiers: readonly Classifier[], jobInputs: readonly Float32Array[]): MultiSampler {
+  return {
+    models: classifiers.length,
+    async sampleMany(active, spec, start, count, options = {}) {
+      // The union of the models' inputs, and where each model's inputs sit in it.
+      const union = [...new Set(active.flat())].sort((a, b) => a - b);
+      const pos = new Map(union.map((j, u) => [j, u]));
+      const local = active.map((list) => list.map((j) => pos.get(j)!));
+      const reference = options.reference ? union.map((j) => options.reference![j] ?? []) : undefined;
+      const mergers = active.map((list) => new ShardMerger({ start, count }, list.length));
+      const shardSize = spec.shardSize ?? count;
+      for (let first = start; first < start + count; first += shardSize) {
+        const n = Math.min(shardSize, start + count - first);
+        const outs = await runShardMulti(classifiers, union.map((j) => jobInputs[j]), local, { ...spec, start: first, count: n }, {
+          reference, onProgress: options.onProgress,
+        });
+        outs.forEach((o, m) => mergers[m].add(o));
+      }
+      return mergers.map((m) => m.result());
+    },
+  };
+}
+
+function emptySamples(start: number, count: number): MergedSamples {
+  return { start, count, counts: [], seconds: [], disagreements: [] };
 }
 
 /** 0, 1, ..., n - 1: every input of a job. */
