@@ -9,7 +9,7 @@
  *   POST /v1/models/:sha256/compress  a compressed variant, stored beside it
  *   POST /v1/inputs                   upload inputs as .npy (float32 [N, ...shape])
  *   POST /v1/shards                   compute one shard (what the aggregator fans out)
- *   POST /v1/jobs                     start a certify, recertify or baseline job
+ *   POST /v1/jobs                     start a certify, recertify, baseline or tune job
  *   GET  /v1/jobs/:id                 its status and progress
  *   GET  /v1/certificates/:id         the certificate: JSON, or Cohen's TSV (Accept: text/tab-separated-values)
  *   GET  /v1/openapi.json             the OpenAPI document (functions/openapi.ts)
@@ -186,7 +186,12 @@ export function createService(cfg: ServiceConfig): Service {
       if (original.kind !== 'certify') throw new UserError(`original: certificate ${req.original} is a ${original.kind} certificate; IRS needs a certify certificate`);
       const n = (original.params as CertifyParamsDoc).n;
       if (req.np > (original.cache?.samples ?? n)) throw new UserError(`np: ${req.np} exceeds the original certificate's ${original.cache?.samples ?? n} cached samples`);
-      if (req.kind === 'recertify') {
+      if (req.kind === 'tune' && req.model !== original.model.sha256) {
+        throw new UserError(`model: tune compresses the model certificate ${original.id} certifies (${original.model.sha256}), not ${req.model}`);
+      }
+      const firstStage = req.kind === 'tune' ? req.firstStage : req.sequential?.firstStage;
+      if (firstStage !== undefined && firstStage > req.np) throw new UserError(`firstStage: ${firstStage} exceeds np ${req.np}`);
+      if (req.kind === 'recertify' || req.kind === 'tune') {
         const cache = await cfg.store.get(keys.cache(tenant, original.id));
         if (!cache) throw new Conflict(`original: the IRS cache of certificate ${original.id} is missing`);
         const sha = await sha256Hex(cache);

@@ -118,6 +118,38 @@ describe('HTTP functions', () => {
     expect(rec.results.every((r) => r.branch !== 'zeta' || r.zeta! > 0)).toBe(true);
   });
 
+  it('runs a decision-mode recertify job and a tune job; the tune job names every candidate and links the choice', async () => {
+    const variant = (await call(s, 'POST', `/v1/models/${modelSha}/compress`, { method: 'fp16' })).json.sha256;
+    const decision = await call(s, 'POST', '/v1/jobs', { kind: 'recertify', model: variant, original: cert.id, np: 400, sequential: { mode: 'decision', radius: 0.25, firstStage: 50 } });
+    const rec: Certificate = (await call(s, 'GET', `/v1/certificates/${(await waitForJob(s, decision.json.id)).certificateId}`)).json;
+    expect(rec.params).toMatchObject({ sequential: { mode: 'decision', radius: 0.25, stages: [50, 100, 200, 400] } });
+    expect(rec.results.every((r) => r.stage !== undefined)).toBe(true);
+
+    const tune = await call(s, 'POST', '/v1/jobs', {
+      kind: 'tune', model: modelSha, original: cert.id, np: 400, firstStage: 50, target: { radius: 0.25, accuracy: 0.3 },
+      candidates: [{ method: 'fp16' }, { method: 'prune', amount: 0.1 }],
+    });
+    expect(tune.status).toBe(202);
+    const done = await waitForJob(s, tune.json.id);
+    expect(done.status, done.error).toBe('done');
+    expect(done.tune.candidates.map((c: { candidate: string }) => c.candidate).sort()).toEqual(['fp16', 'prune:0.1']);
+    expect(done.tune.choice.certificateId).toBe(done.certificateId);
+    const chosen: Certificate = (await call(s, 'GET', `/v1/certificates/${done.certificateId}`)).json;
+    expect(chosen.model.sha256).toBe(done.tune.choice.sha256);
+    expect((await call(s, 'GET', `/v1/models/${chosen.model.sha256}`)).status).toBe(200);
+
+    for (const [body, message] of [
+      [{ kind: 'tune', model: variant, original: cert.id, np: 400, target: { radius: 0.25, accuracy: 0.3 }, candidates: [{ method: 'fp16' }] }, /tune compresses the model/],
+      [{ kind: 'tune', model: modelSha, original: cert.id, np: 400, target: { radius: 0.25, accuracy: 0.3 }, candidates: [{ method: 'prune' }] }, /prune needs amount/],
+      [{ kind: 'recertify', model: variant, original: cert.id, np: 100, sequential: { mode: 'decision' } }, /decision mode needs radius/],
+      [{ kind: 'recertify', model: variant, original: cert.id, np: 100, sequential: { mode: 'adaptive', firstStage: 200 } }, /firstStage: 200 exceeds np 100/],
+    ] as const) {
+      const r = await call(s, 'POST', '/v1/jobs', body);
+      expect(r.status).toBe(400);
+      expect(r.json.error).toMatch(message);
+    }
+  });
+
   it('refuses (409) to recertify from a cache that does not match its certificate', async () => {
     const store = new MemoryStore();
     const t = makeService({ store });

@@ -28,7 +28,7 @@ describe('OpenAPI document', () => {
   it('is served at /v1/openapi.json, generated from the request schemas', async () => {
     const res = await service().app.request('/v1/openapi.json', { headers: { authorization: 'Bearer t' } });
     const doc = await res.json();
-    expect(doc.components.schemas.JobRequest.oneOf ?? doc.components.schemas.JobRequest.anyOf).toHaveLength(3);
+    expect(doc.components.schemas.JobRequest.oneOf ?? doc.components.schemas.JobRequest.anyOf).toHaveLength(4);
     expect(doc.components.schemas.ShardRequest.properties.sigma.type).toBe('number');
   });
 });

@@ -4,13 +4,15 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../errors.ts';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { defaultFastBackend, loadClassifier, type BackendName, type Classifier } from '../inference/index.ts';
 import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
 import { checkInputsFit, cleanAccuracy, type JobInputs } from '../jobs/common.ts';
 import { compressModel, METHODS, trainingSigma } from '../onnx/compress/index.ts';
 import { runCertifyJob } from '../jobs/certify-job.ts';
-import { runRecertifyJob } from '../jobs/recertify-job.ts';
+import { runRecertifyCandidates } from '../jobs/recertify-job.ts';
+import { DEFAULT_FIRST_STAGE, DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
+import { parseCandidates, runTuneJob, tuneSummary } from '../jobs/tune-job.ts';
 import { runPredictJob } from '../jobs/predict-job.ts';
 import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
 import { TOOL } from '../version.ts';
@@ -86,6 +88,36 @@ async function withModelOnInputs(
   }
 }
 
+/** Adaptive replay and decision mode (smoothing/sequential.ts), shared by recertify and tune. */
+function addSequentialOptions(cmd: Command): Command {
+  return cmd
+    .option('--adaptive', 'replay in stages (doubling up to --np), each input stopping once more samples cannot raise its radius by more than --radius-tolerance')
+    .addOption(new Option('--radius <r>', 'decision mode: decide per input whether it certifies at radius >= r, stopping each input at the first stage that decides it').argParser(nonNegativeNumber))
+    .addOption(new Option('--radius-tolerance <t>', 'adaptive: stop an input when more samples could raise its radius by at most t').argParser(nonNegativeNumber))
+    .addOption(new Option('--first-stage <k>', `adaptive and decision modes: samples in the first stage`).argParser(sampleCount));
+}
+
+function sequentialFrom(o: { adaptive?: boolean; radius?: number; radiusTolerance?: number; firstStage?: number; np: number }): SequentialOptions | undefined {
+  if (o.radius === undefined && !o.adaptive) {
+    if (o.radiusTolerance !== undefined || o.firstStage !== undefined) throw new UserError('--radius-tolerance and --first-stage need --adaptive or --radius');
+    return undefined;
+  }
+  if (o.radius !== undefined && o.radiusTolerance !== undefined) throw new UserError('--radius-tolerance is for --adaptive; with --radius each input stops once decided');
+  const firstStage = o.firstStage ?? DEFAULT_FIRST_STAGE;
+  if (firstStage > o.np) throw new UserError(`--first-stage ${firstStage} exceeds --np ${o.np}`);
+  return {
+    firstStage,
+    stop: o.radius !== undefined ? { kind: 'decision', radius: o.radius } : { kind: 'tolerance', tolerance: o.radiusTolerance ?? DEFAULT_RADIUS_TOLERANCE },
+  };
+}
+
+function splitList(v: string, flag: string): string[] {
+  const items = v.split(',').map((x) => x.trim());
+  if (items.some((x) => x === '')) throw new UserError(`${flag}: empty item in '${v}' (comma-separated, no empty entries)`);
+  if (new Set(items).size !== items.length) throw new UserError(`${flag}: '${v}' names an item twice`);
+  return items;
+}
+
 function emit(cert: Certificate, o: Common, gate?: GateResult): void {
   writeAtomic(o.out, JSON.stringify(cert, null, 1) + '\n');
   if (o.tsv) writeAtomic(o.tsv, certificateTsv(cert));
@@ -132,15 +164,16 @@ export function buildProgram(): Command {
     }
   });
 
-  addCommon(
+  addSequentialOptions(addCommon(
     program.command('recertify')
       .description('recertify a modified model with IRS from an original certificate and its cache')
       .requiredOption('--original <cert.json>', 'certificate of the original model (written by irs certify)')
       .option('--cache <file>', 'its IRS cache (default: beside the certificate, .cache)')
-      .requiredOption('--model <file>', 'the modified ONNX model f^p')
+      .option('--model <file>', 'the modified ONNX model f^p')
+      .option('--models <a.onnx,b.onnx,...>', 'several candidates in one pass over the same noise; --out is then a directory (one certificate each)')
       .option('--data <source>', "inputs, if they moved since the original certification (default: the original's)")
       .option('--labels <file>', 'labels.npy for --data inputs.npy')
-      .addOption(new Option('--np <np>', 'samples of f^p per input').argParser(sampleCount).default(1000))
+      .addOption(new Option('--np <np>', 'samples of f^p per input (adaptive and decision modes: the cap)').argParser(sampleCount).default(1000))
       .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound').argParser(openUnit).default(0.001))
       .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99))
       .option('--baseline', 'instead of IRS, run the from-scratch baseline: RS on f^p with n_p samples at alpha + alpha_zeta')
@@ -148,13 +181,18 @@ export function buildProgram(): Command {
       .addOption(new Option('--sigma <s>', "must equal the original's if given").argParser(positiveNumber))
       .option('--min-certified-accuracy <r:acc...>', 'CI gate: certified accuracy at radius r at least acc (e.g. 0.5:0.80); exit 4 if missed')
       .addOption(new Option('--max-acr-drop <x>', "CI gate: ACR at most x below the original's; exit 4 if missed").argParser(nonNegativeNumber)),
-  ).action(async (o) => {
+  )).action(async (o) => {
     let floors;
     try {
       floors = ((o.minCertifiedAccuracy ?? []) as string[]).map(parseAccuracyFloor);
     } catch (e) {
       throw new UserError(`--min-certified-accuracy: ${(e as Error).message}`);
     }
+    if ((o.model === undefined) === (o.models === undefined)) throw new UserError('give either --model (one modified model) or --models (several candidates)');
+    const modelPaths: string[] = o.models !== undefined ? splitList(o.models, '--models') : [o.model];
+    if (o.models !== undefined && o.baseline) throw new UserError('--baseline certifies one model; give it with --model');
+    if (o.models !== undefined && o.tsv) throw new UserError('--tsv names one file; with --models, convert each certificate with irs report or GET /v1/certificates');
+    const sequential = sequentialFrom(o);
     const original = readCertificate(o.original);
     const op = original.params as CertifyParamsDoc;
     if (o.sigma !== undefined && o.sigma !== op.sigma) {
@@ -162,37 +200,131 @@ export function buildProgram(): Command {
     }
     if (op.alpha + o.alphaZeta >= 1) throw new UserError(`alpha + alpha-zeta = ${op.alpha + o.alphaZeta} must be < 1`);
     if (o.np > op.n) throw new UserError(`--np ${o.np} exceeds the original certificate's n = ${op.n}`);
-    const model = await loadModel(o.model);
+    const models = [];
+    for (const path of modelPaths) models.push(await loadModel(path));
     const ds = openDataset(o.data ?? original.data.source, o.labels);
     const data = jobInputs(ds, original.data.indices);
-    const classifier = await loadClassifier(model.bytes, o.backend, { threads: o.threads });
+    const classifiers: Classifier[] = [];
     try {
-      let cert: Certificate;
+      for (const m of models) classifiers.push(await loadClassifier(m.bytes, o.backend, { threads: o.threads }));
+      let certs: Certificate[];
       if (o.baseline) {
         const n0 = o.n0 ?? op.n0;
         const bar = progressBar('baseline', data.inputs.length * (n0 + o.np), !!o.quiet);
-        cert = (await runCertifyJob({
-          classifier, model: model.ref, data,
-          params: { sigma: op.sigma, seed: op.seed, n0, n: o.np, alpha: op.alpha + o.alphaZeta, batchSize: o.batch, shardSize: o.shardSize },
+        certs = [(await runCertifyJob({
+          classifier: classifiers[0], model: models[0].ref, data,
+          params: { sigma: op.sigma, seed: op.seed, n0, n: o.np, alpha: op.alpha + o.alphaZeta, batchSize: o.batch, shardSize: o.shardSize, sequential },
           baselineOf: { id: original.id, modelSha256: original.model.sha256 },
           onProgress: (k) => bar.tick(k),
-        })).certificate;
+        })).certificate];
         bar.stop();
       } else {
         const cacheBytes = readBytes(o.cache ?? cachePathFor(o.original), 'IRS cache');
-        const bar = progressBar('recertify', data.inputs.length * o.np, !!o.quiet);
-        cert = await runRecertifyJob({
-          classifier, model: model.ref, data, original, cacheBytes, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma,
+        const bar = progressBar('recertify', data.inputs.length * o.np * models.length, !!o.quiet);
+        certs = await runRecertifyCandidates({
+          candidates: models.map((m, i) => ({ classifier: classifiers[i], model: m.ref })),
+          data, original, cacheBytes, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma, sequential,
           batchSize: o.batch, shardSize: o.shardSize, onProgress: (k) => bar.tick(k),
         });
         bar.stop();
       }
       const criteria = { minCertifiedAccuracy: floors, maxAcrDrop: o.maxAcrDrop };
-      emit(cert, o, floors.length || o.maxAcrDrop !== undefined ? evaluateGate(cert, criteria, original) : undefined);
+      const gated = floors.length || o.maxAcrDrop !== undefined;
+      if (o.models === undefined) {
+        emit(certs[0], o, gated ? evaluateGate(certs[0], criteria, original) : undefined);
+      } else {
+        let failed = false;
+        certs.forEach((cert, i) => {
+          const out = join(o.out, `${basename(modelPaths[i]).replace(/\.onnx$/i, '')}.json`);
+          const gate = gated ? evaluateGate(cert, criteria, original) : undefined;
+          if (!o.json) process.stdout.write(`\n${basename(modelPaths[i])}:\n`);
+          try {
+            emit(cert, { ...o, out }, gate);
+          } catch (e) {
+            if (!(e instanceof CheckFailed)) throw e;
+            failed = true;
+          }
+        });
+        if (failed) throw new CheckFailed(EXIT.gateFailed);
+      }
     } finally {
-      await classifier.dispose();
+      for (const c of classifiers) await c.dispose();
     }
   });
+
+  program.command('tune')
+    .description('find the smallest compression of a model that keeps a certified-accuracy target (decision-mode IRS over all candidates in one pass)')
+    .requiredOption('--model <file>', 'the original float32 ONNX model (the one --original certifies)')
+    .requiredOption('--original <cert.json>', 'its certificate (written by irs certify)')
+    .option('--cache <file>', 'its IRS cache (default: beside the certificate, .cache)')
+    .requiredOption('--candidates <list>', 'compressions to try, e.g. int8,fp16,prune:0.05,prune:0.1,prune:0.2,prune:0.3')
+    .requiredOption('--min-certified-accuracy <r:acc>', 'the target: certified accuracy at radius r at least acc (e.g. 0.5:0.80)')
+    .addOption(new Option('--np <np>', 'cap on samples of each candidate per input').argParser(sampleCount).default(1000))
+    .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound').argParser(openUnit).default(0.001))
+    .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99))
+    .addOption(new Option('--first-stage <k>', 'samples in the first stage').argParser(sampleCount).default(DEFAULT_FIRST_STAGE))
+    .option('--data <source>', "inputs, if they moved since the original certification (default: the original's)")
+    .option('--labels <file>', 'labels.npy for --data inputs.npy')
+    .option('--calibration <source>', 'int8: calibration inputs (mnist:train, mnist:test or a .npy)', 'mnist:train')
+    .addOption(new Option('--calibration-count <k>', 'int8: calibration inputs used').argParser(positiveInt).default(512))
+    .addOption(new Option('--batch <b>', 'inference batch size (does not change results)').argParser(positiveInt).default(256))
+    .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
+    .requiredOption('--out <dir>', 'directory for the chosen model, the certificates and tune.json')
+    .option('--json', 'print the report as JSON')
+    .option('--quiet', 'no progress')
+    .action(async (o) => {
+      let target;
+      try {
+        target = parseAccuracyFloor(o.minCertifiedAccuracy);
+      } catch (e) {
+        throw new UserError(`--min-certified-accuracy: ${(e as Error).message}`);
+      }
+      const candidates = parseCandidates(o.candidates);
+      const original = readCertificate(o.original);
+      const op = original.params as CertifyParamsDoc;
+      if (original.kind !== 'certify') throw new UserError(`--original is a ${original.kind} certificate; tune needs the certify certificate of --model`);
+      if (o.np > op.n) throw new UserError(`--np ${o.np} exceeds the original certificate's n = ${op.n}`);
+      if (o.firstStage > o.np) throw new UserError(`--first-stage ${o.firstStage} exceeds --np ${o.np}`);
+      if (op.alpha + o.alphaZeta >= 1) throw new UserError(`alpha + alpha-zeta = ${op.alpha + o.alphaZeta} must be < 1`);
+      const model = await loadModel(o.model);
+      if (model.ref.sha256 !== original.model.sha256) {
+        throw new UserError(`--model (sha256 ${model.ref.sha256.slice(0, 16)}…) is not the model --original certifies (${original.model.sha256.slice(0, 16)}…); tune compresses the original`);
+      }
+      const cacheBytes = readBytes(o.cache ?? cachePathFor(o.original), 'IRS cache');
+      const data = jobInputs(openDataset(o.data ?? original.data.source, o.labels), original.data.indices);
+      let calibration;
+      if (candidates.some((c) => c.method === 'int8')) {
+        const ds = openDataset(o.calibration);
+        calibration = { source: o.calibration, inputs: selectInputs(ds, Math.min(o.calibrationCount, ds.size), 1, 0).inputs };
+      }
+      const backend = o.backend ?? (await defaultFastBackend());
+      const bar = progressBar('tune', data.inputs.length * o.np * candidates.length, !!o.quiet);
+      const started = performance.now();
+      const result = await runTuneJob({
+        modelBytes: model.bytes, original, cacheBytes, data, candidates, target, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma,
+        firstStage: o.firstStage, batchSize: o.batch, backend, calibration,
+        onProgress: (k) => bar.tick(k), onEvent: (m) => { if (!o.quiet && !o.json) { bar.stop(); process.stderr.write(`${m}\n`); } },
+      });
+      bar.stop();
+      const seconds = (performance.now() - started) / 1000;
+      const fileName = (name: string) => name.replace(':', '-');
+      for (const [name, cert] of result.certificates) writeAtomic(join(o.out, `${fileName(name)}.json`), JSON.stringify(cert, null, 1) + '\n');
+      if (result.choice) writeAtomic(join(o.out, `${fileName(result.choice.candidate)}.onnx`), result.choice.bytes);
+      const summary = { ...tuneSummary(result), seconds };
+      writeAtomic(join(o.out, 'tune.json'), JSON.stringify(summary, null, 1) + '\n');
+      if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else {
+        const lines = result.candidates.map((c) => `${c.candidate.padEnd(12)} ${String(c.gzipBytes).padStart(9)} B gzip  ${c.outcome.padEnd(7)}  ` +
+          `${c.outcome === 'dropped' ? 'at most ' : ''}${(100 * c.certifiedAccuracy).toFixed(1)}% at r = ${target.radius}  ${c.samples} samples`);
+        process.stdout.write(`target: certified accuracy at r = ${target.radius} >= ${(100 * target.accuracy).toFixed(1)}% (${data.inputs.length} inputs, ${seconds.toFixed(1)} s)\n` +
+          lines.join('\n') + '\n' +
+          (result.choice ? `choice: ${result.choice.candidate} -> ${join(o.out, `${fileName(result.choice.candidate)}.onnx`)} (certificate ${result.choice.certificate.id})\n` : 'no candidate meets the target\n'));
+      }
+      if (!result.choice) {
+        process.stderr.write(`irs: no candidate meets certified accuracy ${target.accuracy} at r = ${target.radius}\n`);
+        throw new CheckFailed(EXIT.gateFailed);
+      }
+    });
 
   addInputOptions(program.command('predict'), 1000)
     .description("PREDICT (Cohen et al.): the smoothed classifier's prediction, abstaining when unsure")

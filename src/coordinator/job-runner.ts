@@ -1,5 +1,5 @@
 /**
- * The aggregator: runs a certify, recertify or baseline job for a tenant. The job's inputs
+ * The aggregator: runs a certify, recertify, baseline or tune job for a tenant. The job's inputs
  * are written to the store as one .npy, every stream is cut into shards executed in this
  * process or on shard workers, finished shard results are persisted under the job, and the
  * certificate (after its cache) is written last, so a visible certificate is always whole.
@@ -19,7 +19,9 @@ import type { JobInputs } from '../jobs/common.ts';
 import { selectIndices } from '../data/dataset.ts';
 import { encodeNpy, parseNpy } from '../data/npy-codec.ts';
 import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
-import type { DataSpec, JobDoc, ShardResponse } from '../protocol/schemas.ts';
+import type { DataSpec, JobDoc, SequentialRequest, ShardResponse } from '../protocol/schemas.ts';
+import { DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
+import { runTuneJob, tuneSummary } from '../jobs/tune-job.ts';
 import { UserError } from '../errors.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { shardedSampler, type ShardDispatcher } from './sharded-sampler.ts';
@@ -131,7 +133,10 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
       shardSamples: 2000, inputsPerShard: 8, concurrency: Math.max(1, cfg.workers.length * (cfg.fanOut?.perWorker ?? 2)),
     });
 
-    const total = data.inputs.length * (req.kind === 'certify' ? req.n0 + req.n : req.kind === 'baseline' ? (req.n0 ?? (original!.params as CertifyParamsDoc).n0) + req.np : req.np);
+    const perInput = req.kind === 'certify' ? req.n0 + req.n
+      : req.kind === 'baseline' ? (req.n0 ?? (original!.params as CertifyParamsDoc).n0) + req.np
+        : req.kind === 'tune' ? req.np * req.candidates.length : req.np;
+    const total = data.inputs.length * perInput;
     let done = 0;
     let lastWrite = 0;
     const started = Date.now();
@@ -159,13 +164,40 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
         if (!cacheBytes) throw new NotFound(`the IRS cache of certificate ${original!.id} is missing`);
         certificate = await runRecertifyJob({
           classifier, model, data, original: original!, cacheBytes, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma,
-          batchSize: req.batchSize, shardSize: req.shardSize, sampler, onProgress,
+          sequential: sequentialOptions(req.sequential), batchSize: req.batchSize, shardSize: req.shardSize, sampler, onProgress,
         });
+      } else if (req.kind === 'tune') {
+        // Candidates share each batch of noise in this process (one pass), so tuning does not fan out.
+        const cacheBytes = await store.get(keys.cache(tenant, original!.id));
+        if (!cacheBytes) throw new NotFound(`the IRS cache of certificate ${original!.id} is missing`);
+        let calibration;
+        if (req.candidates.some((c) => c.method === 'int8')) {
+          const spec = req.calibration ?? { source: 'mnist:train' as const, count: 512 };
+          if (!cfg.dataset) throw new UserError(`calibration.source: ${spec.source} is not available on this runtime`);
+          const ds = cfg.dataset(spec.source);
+          calibration = { source: spec.source, inputs: Array.from({ length: Math.min(spec.count, ds.size) }, (_, i) => ds.input(i)) };
+        }
+        const result = await runTuneJob({
+          modelBytes, original: original!, cacheBytes, data, candidates: req.candidates, target: req.target, np: req.np,
+          alphaZeta: req.alphaZeta, gamma: req.gamma, firstStage: req.firstStage, batchSize: req.batchSize, backend: cfg.backend,
+          calibration, onProgress,
+        });
+        // Every finished candidate's model and certificate are stored; the job links the choice's.
+        for (const [name, cert] of result.certificates) {
+          const c = result.candidates.find((x) => x.candidate === name)!;
+          if (result.choice?.candidate === name) await store.putIfAbsent(keys.model(tenant, c.sha256), result.choice.bytes, { contentType: 'application/octet-stream' });
+          await store.put(keys.certificate(tenant, cert.id), json(cert), { contentType: 'application/json' });
+        }
+        await save({ status: 'done', tune: tuneSummary(result), ...(result.choice ? { certificateId: result.choice.certificate.id } : {}), progress: { samplesDone: total, samplesTotal: total, etaSeconds: 0 } });
+        return job;
       } else {
         const op = original!.params as CertifyParamsDoc;
         ({ certificate } = await runCertifyJob({
           classifier, model, data, sampler, onProgress, baselineOf: { id: original!.id, modelSha256: original!.model.sha256 },
-          params: { sigma: op.sigma, seed: op.seed, n0: req.n0 ?? op.n0, n: req.np, alpha: op.alpha + req.alphaZeta, batchSize: req.batchSize, shardSize: req.shardSize },
+          params: {
+            sigma: op.sigma, seed: op.seed, n0: req.n0 ?? op.n0, n: req.np, alpha: op.alpha + req.alphaZeta, batchSize: req.batchSize, shardSize: req.shardSize,
+            sequential: sequentialOptions(req.sequential),
+          },
         }));
       }
     } finally {
@@ -182,6 +214,14 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
     await save({ status: 'failed', error: message }).catch(() => {});
   }
   return job;
+}
+
+function sequentialOptions(s: SequentialRequest | undefined): SequentialOptions | undefined {
+  if (!s) return undefined;
+  return {
+    firstStage: s.firstStage,
+    stop: s.mode === 'decision' ? { kind: 'decision', radius: s.radius! } : { kind: 'tolerance', tolerance: s.tolerance ?? DEFAULT_RADIUS_TOLERANCE },
+  };
 }
 
 /** Jobs left queued or running by an aggregator that stopped: run them again (they resume). */

@@ -6,6 +6,7 @@ import type { Classifier } from '../inference/classifier.ts';
 import { localSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { certify, type CertifyParams, type Progress } from '../smoothing/certify.ts';
+import { describeSequential } from '../smoothing/sequential.ts';
 import { encodeCache } from '../store/cache-codec.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';
@@ -40,13 +41,15 @@ export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> 
   await requireBatchInvariance(classifier, data, params.sigma);
   const results = await certify(job.sampler ?? localSampler(classifier, data.inputs), data.inputs.length, params, job.onProgress);
   const kind = job.baselineOf ? 'baseline' : 'certify';
+  if (params.sequential && !job.baselineOf) throw new Error('staged estimation is for baselines only: a certify job must keep all n predictions for the IRS cache');
   const paramsDoc: CertifyParamsDoc = {
     sigma: params.sigma, seed: params.seed, noise: NOISE_SCHEME, n0: params.n0, n: params.n, alpha: params.alpha,
+    ...(params.sequential ? { sequential: describeSequential(params.sequential, params.n) } : {}),
     batchSize: params.batchSize, backend: classifier.backend,
   };
   const dataRef = { source: data.source, indices: data.indices, inputsSha256: await inputsDigest(data.inputs) };
   const id = await certificateId({ kind, model: job.model, data: dataRef, params: paramsDoc, original: job.baselineOf });
-  const rows: InputResult[] = results.map((r, i) => ({ ...resultRow(data, i, r), cA: r.cA, nA: r.nA }));
+  const rows: InputResult[] = results.map((r, i) => ({ ...resultRow(data, i, r), cA: r.cA, nA: r.nA, ...(r.stage !== undefined ? { stage: r.stage } : {}) }));
   const certificate: Certificate = {
     format: CERTIFICATE_FORMAT,
     id,

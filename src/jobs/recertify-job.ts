@@ -1,8 +1,9 @@
 /** A recertify job: IRS on a modified model from an original certificate and its cache. */
 import type { Classifier } from '../inference/classifier.ts';
-import { localSampler, type Sampler } from '../smoothing/stream.ts';
+import { localMultiSampler, singleModel, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
-import { recertify, type Progress } from '../smoothing/irs.ts';
+import { recertifyMany, type CandidateControl, type Progress, type RecertifiedInput } from '../smoothing/irs.ts';
+import { describeSequential, type SequentialOptions } from '../smoothing/sequential.ts';
 import { decodeCache } from '../store/cache-codec.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';
@@ -18,9 +19,12 @@ export interface RecertifyJob {
   data: JobInputs;
   original: Certificate;
   cacheBytes: Uint8Array;
+  /** Samples of f^p per input (with `sequential`: the cap). */
   np: number;
   alphaZeta: number;
   gamma: number;
+  /** Adaptive or decision mode (smoothing/sequential.ts). */
+  sequential?: SequentialOptions;
   batchSize: number;
   shardSize?: number;
   onProgress?: Progress;
@@ -59,17 +63,44 @@ export async function openOriginal(original: Certificate, cacheBytes: Uint8Array
 }
 
 export async function runRecertifyJob(job: RecertifyJob): Promise<Certificate> {
-  const { classifier, data, original } = job;
-  checkInputsFit(classifier, data);
+  const [certificate] = await runRecertifyCandidates({ ...job, candidates: [{ classifier: job.classifier, model: job.model }] });
+  return certificate;
+}
+
+export interface Candidate {
+  classifier: Classifier;
+  model: ModelRef;
+}
+
+/**
+ * IRS for several candidate models in one pass over the same noise (generated once per
+ * sample): one certificate per candidate, each identical to what a run on its own gives.
+ */
+export async function runRecertifyCandidates(
+  job: Omit<RecertifyJob, 'classifier' | 'model'> & { candidates: Candidate[]; control?: CandidateControl },
+): Promise<Certificate[]> {
+  const { data, original, candidates } = job;
+  if (candidates.length === 0) throw new UserError('no candidate models to recertify');
+  if (job.sampler && candidates.length > 1) throw new Error('a custom sampler serves one model; recertify candidates one by one');
+  for (const c of candidates) checkInputsFit(c.classifier, data);
   const { params: op, entries } = await openOriginal(original, job.cacheBytes, data, job.np);
-  await requireBatchInvariance(classifier, data, op.sigma);
-  const results = await recertify(job.sampler ?? localSampler(classifier, data.inputs), entries, {
+  for (const c of candidates) await requireBatchInvariance(c.classifier, data, op.sigma);
+  const sampler = job.sampler ? singleModel(job.sampler) : localMultiSampler(candidates.map((c) => c.classifier), data.inputs);
+  const all = await recertifyMany(sampler, entries, {
     sigma: op.sigma, seed: op.seed, batchSize: job.batchSize, shardSize: job.shardSize,
-    np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma,
-  }, job.onProgress);
+    np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma, sequential: job.sequential,
+  }, job.onProgress, job.control);
+  return Promise.all(candidates.map((c, m) => recertifyCertificate(job, op, c, all[m])));
+}
+
+async function recertifyCertificate(
+  job: Omit<RecertifyJob, 'classifier' | 'model'>, op: CertifyParamsDoc, c: Candidate, results: RecertifiedInput[],
+): Promise<Certificate> {
+  const { data, original } = job;
   const params: IrsParamsDoc = {
     sigma: op.sigma, seed: op.seed, noise: NOISE_SCHEME, np: job.np, alpha: op.alpha, n: op.n, alphaZeta: job.alphaZeta,
-    gamma: job.gamma, batchSize: job.batchSize, backend: classifier.backend,
+    gamma: job.gamma, ...(job.sequential ? { sequential: describeSequential(job.sequential, job.np) } : {}),
+    batchSize: job.batchSize, backend: c.classifier.backend,
   };
   const originalRef = { id: original.id, modelSha256: original.model.sha256 };
   const dataRef = { ...original.data };
@@ -78,16 +109,17 @@ export async function runRecertifyJob(job: RecertifyJob): Promise<Certificate> {
     branch: r.branch,
     ...(r.zeta !== undefined ? { zeta: r.zeta, disagreements: r.disagreements } : {}),
     ...(r.nA !== undefined ? { nA: r.nA } : {}),
+    ...(r.stage !== undefined ? { stage: r.stage } : {}),
   }));
   const zetas = rows.filter((r) => r.zeta !== undefined).map((r) => r.zeta!);
   const count = (b: string) => rows.filter((r) => r.branch === b).length;
   return {
     format: CERTIFICATE_FORMAT,
-    id: await certificateId({ kind: 'recertify', model: job.model, data: dataRef, params, original: originalRef }),
+    id: await certificateId({ kind: 'recertify', model: c.model, data: dataRef, params, original: originalRef }),
     kind: 'recertify',
     createdAt: new Date().toISOString(),
     tool: { ...TOOL },
-    model: job.model,
+    model: c.model,
     data: dataRef,
     params,
     original: originalRef,

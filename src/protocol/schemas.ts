@@ -97,6 +97,25 @@ export const CertifyJobRequest = z.object({
   ...Execution,
 }).strict();
 
+/** Adaptive replay or decision mode (smoothing/sequential.ts); np is then the cap. */
+export const SequentialRequest = z.object({
+  mode: z.enum(['adaptive', 'decision']),
+  /** decision: the radius each input is decided at. */
+  radius: z.number().min(0).max(1e6).optional(),
+  /** adaptive: stop when more samples could raise the radius by at most this (default 0.01). */
+  tolerance: z.number().min(0).max(1e6).optional(),
+  firstStage: Count.max(LIMITS.jobSamplesPerInput).default(64),
+}).strict()
+  .refine((s) => s.mode !== 'decision' || s.radius !== undefined, { message: 'decision mode needs radius', path: ['radius'] })
+  .refine((s) => s.mode !== 'decision' || s.tolerance === undefined, { message: 'tolerance is for adaptive mode', path: ['tolerance'] })
+  .refine((s) => s.mode !== 'adaptive' || s.radius === undefined, { message: 'radius is for decision mode', path: ['radius'] });
+export type SequentialRequest = z.infer<typeof SequentialRequest>;
+
+const Compression = z.object({
+  method: z.enum(['int8', 'fp16', 'fp16-native', 'prune']),
+  amount: z.number().gt(0).lt(1).optional(),
+}).strict().refine((r) => (r.method === 'prune') === (r.amount !== undefined), { message: 'prune needs amount, and only prune takes one', path: ['amount'] });
+
 export const RecertifyJobRequest = z.object({
   kind: z.literal('recertify'),
   model: Sha256,
@@ -104,6 +123,7 @@ export const RecertifyJobRequest = z.object({
   np: Count.max(LIMITS.jobSamplesPerInput),
   alphaZeta: Alpha.default(0.001),
   gamma: z.number().min(0).max(1).default(0.99),
+  sequential: SequentialRequest.optional(),
   ...Execution,
 }).strict();
 
@@ -114,10 +134,27 @@ export const BaselineJobRequest = z.object({
   np: Count.max(LIMITS.jobSamplesPerInput),
   alphaZeta: Alpha.default(0.001),
   n0: Count.max(LIMITS.jobSamplesPerInput).optional(),
+  sequential: SequentialRequest.optional(),
   ...Execution,
 }).strict();
 
-export const JobRequest = z.discriminatedUnion('kind', [CertifyJobRequest, RecertifyJobRequest, BaselineJobRequest]);
+/** Tuning (jobs/tune-job.ts): the smallest compression of `model` that meets `target`. */
+export const TuneJobRequest = z.object({
+  kind: z.literal('tune'),
+  /** The original float model: the one `original` certifies. */
+  model: Sha256,
+  original: CertificateId,
+  candidates: z.array(Compression).min(1).max(16),
+  target: z.object({ radius: z.number().min(0).max(1e6), accuracy: z.number().min(0).max(1) }).strict(),
+  np: Count.max(LIMITS.jobSamplesPerInput).default(1000),
+  alphaZeta: Alpha.default(0.001),
+  gamma: z.number().min(0).max(1).default(0.99),
+  firstStage: Count.max(LIMITS.jobSamplesPerInput).default(64),
+  calibration: z.object({ source: z.enum(['mnist:train', 'mnist:test']), count: Count.max(10_000).default(512) }).strict().optional(),
+  batchSize: BatchSize.default(256),
+}).strict();
+
+export const JobRequest = z.discriminatedUnion('kind', [CertifyJobRequest, RecertifyJobRequest, BaselineJobRequest, TuneJobRequest]);
 export type JobRequest = z.infer<typeof JobRequest>;
 
 export const CompressRequest = z.object({
@@ -137,6 +174,8 @@ export interface JobDoc {
   updatedAt: string;
   progress: { samplesDone: number; samplesTotal: number; etaSeconds?: number };
   certificateId?: string;
+  /** tune: every candidate's outcome and the choice (null when none meets the target). */
+  tune?: unknown;
   error?: string;
 }
 

@@ -1,0 +1,177 @@
+/**
+ * Compression tuning: which of several compressions of a model is the smallest that still
+ * meets a certified-accuracy target?
+ *
+ * Every candidate is compressed, then all are recertified with IRS in decision mode at the
+ * target radius in one pass over the same noise (smoothing/irs.ts recertifyMany). After every
+ * stage a candidate is dropped as soon as it is known to miss: the inputs certified so far
+ * plus those still open (with the right class) cannot reach the target. The smallest
+ * candidate (gzip size: what a deployment ships; pruning shrinks a model only once
+ * compressed) whose decision-mode certificate meets the target is the choice.
+ *
+ * Each candidate's certificate is a decision-mode IRS certificate, sound at 1 - (alpha +
+ * alpha_zeta) like any other; the choice is made from sound certificates only.
+ */
+import { loadClassifier, type BackendName } from '../inference/index.ts';
+import type { Classifier } from '../inference/classifier.ts';
+import { compressModel, METHODS, type Calibration, type Method } from '../onnx/compress/index.ts';
+import type { Certificate } from '../protocol/certificate.ts';
+import { certifiedAccuracy } from '../smoothing/metrics.ts';
+import type { Decision, Progress } from '../smoothing/irs.ts';
+import { DEFAULT_FIRST_STAGE } from '../smoothing/sequential.ts';
+import { gzipSize } from '../util/gzip.ts';
+import { UserError } from '../errors.ts';
+import type { AccuracyFloor } from '../report/gate.ts';
+import { runRecertifyCandidates } from './recertify-job.ts';
+import type { JobInputs } from './common.ts';
+
+export interface CandidateSpec {
+  method: Method;
+  /** prune: fraction of weights zeroed. */
+  amount?: number;
+}
+
+/** `int8,fp16,prune:0.05,prune:0.1` -> specs; errors name the bad item. */
+export function parseCandidates(list: string): CandidateSpec[] {
+  const items = list.split(',').map((x) => x.trim());
+  if (items.length === 0 || items.some((x) => x === '')) throw new UserError(`--candidates: empty item in '${list}'`);
+  const specs = items.map((item) => {
+    const [method, amount, extra] = item.split(':');
+    if (!(METHODS as readonly string[]).includes(method) || extra !== undefined) {
+      throw new UserError(`--candidates: '${item}' is not a compression; use ${METHODS.join(', ')} or prune:AMOUNT (e.g. prune:0.1)`);
+    }
+    if (method === 'prune') {
+      const a = Number(amount);
+      if (amount === undefined || amount.trim() === '' || !(a > 0 && a < 1)) throw new UserError(`--candidates: '${item}' needs a pruning amount in (0, 1), e.g. prune:0.1`);
+      return { method: 'prune' as const, amount: a };
+    }
+    if (amount !== undefined) throw new UserError(`--candidates: '${item}': only prune takes an amount`);
+    return { method: method as Method };
+  });
+  const names = specs.map(candidateName);
+  if (new Set(names).size !== names.length) throw new UserError(`--candidates: '${list}' names a candidate twice`);
+  return specs;
+}
+
+export function candidateName(c: CandidateSpec): string {
+  return c.method === 'prune' ? `prune:${c.amount}` : c.method;
+}
+
+export interface TuneJob {
+  /** The original float model and its certification (with cache). */
+  modelBytes: Uint8Array;
+  original: Certificate;
+  cacheBytes: Uint8Array;
+  data: JobInputs;
+  candidates: CandidateSpec[];
+  target: AccuracyFloor;
+  /** Cap on f^p samples per input. */
+  np: number;
+  alphaZeta: number;
+  gamma: number;
+  firstStage?: number;
+  batchSize: number;
+  backend: BackendName;
+  /** int8 calibration inputs (noise sigma defaults to the original's). */
+  calibration?: Omit<Calibration, 'sigma'> & { sigma?: number };
+  onProgress?: Progress;
+  /** Called when a candidate is compressed, dropped or finished. */
+  onEvent?: (message: string) => void;
+}
+
+export interface CandidateReport {
+  candidate: string;
+  sha256: string;
+  bytes: number;
+  gzipBytes: number;
+  /** met: its certificate reaches the target; missed: finished below it; dropped: known to miss early. */
+  outcome: 'met' | 'missed' | 'dropped';
+  /** Certified accuracy at the target radius (met / missed), or the most it could still have reached when dropped. */
+  certifiedAccuracy: number;
+  /** f^p samples spent on this candidate (noise is shared, so the pass costs about the largest). */
+  samples: number;
+  certificateId?: string;
+}
+
+export interface TuneResult {
+  target: AccuracyFloor;
+  candidates: CandidateReport[];
+  /** The smallest candidate that met the target, if any. */
+  choice?: { candidate: string; bytes: Uint8Array; certificate: Certificate };
+  /** Certificates of every candidate that ran to the end (met or missed), by candidate name. */
+  certificates: Map<string, Certificate>;
+}
+
+export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
+  const { target, data } = job;
+  if (job.candidates.length === 0) throw new UserError('no candidates to tune over');
+  const sigma = (job.original.params as { sigma: number }).sigma;
+  const compressed: { spec: CandidateSpec; name: string; bytes: Uint8Array; sha256: string; gzip: number }[] = [];
+  for (const spec of job.candidates) {
+    const calibration = spec.method === 'int8'
+      ? job.calibration ? { ...job.calibration, sigma: job.calibration.sigma ?? sigma } : undefined
+      : undefined;
+    if (spec.method === 'int8' && !calibration) throw new UserError('int8 needs calibration inputs');
+    const { bytes, report } = await compressModel(job.modelBytes, { method: spec.method, amount: spec.amount, calibration, backend: job.backend });
+    compressed.push({ spec, name: candidateName(spec), bytes, sha256: report.sha256, gzip: await gzipSize(bytes) });
+    job.onEvent?.(`compressed ${candidateName(spec)}: ${bytes.length} bytes, ${compressed.at(-1)!.gzip} gzip`);
+  }
+  // Smallest first: the report reads in the order a user would pick.
+  compressed.sort((a, b) => a.gzip - b.gzip || a.name.localeCompare(b.name));
+
+  const needed = Math.ceil(target.accuracy * data.inputs.length - 1e-9);
+  const cachedClass = job.original.results.map((r) => r.cA ?? -1);
+  const labels = data.labels;
+  const bestCase: number[] = compressed.map(() => data.inputs.length);
+  const control = {
+    drop(model: number, decisions: readonly Decision[]): boolean {
+      // An input can count only if certified with its label; the class certified is the cached cA.
+      let reachable = 0;
+      decisions.forEach((d, i) => { if (d !== 'no' && cachedClass[i] === labels[i]) reachable++; });
+      bestCase[model] = reachable;
+      const drop = reachable < needed;
+      if (drop) job.onEvent?.(`dropped ${compressed[model].name}: at most ${reachable} of ${data.inputs.length} inputs can still certify at r = ${target.radius}, ${needed} needed`);
+      return drop;
+    },
+  } as { drop: (m: number, d: readonly Decision[]) => boolean; dropped?: boolean[] };
+
+  const classifiers: Classifier[] = [];
+  try {
+    for (const c of compressed) classifiers.push(await loadClassifier(c.bytes, job.backend));
+    const certs = await runRecertifyCandidates({
+      candidates: compressed.map((c, i) => ({ classifier: classifiers[i], model: { sha256: c.sha256, bytes: c.bytes.length, name: `${c.name}.onnx` } })),
+      data, original: job.original, cacheBytes: job.cacheBytes, np: job.np, alphaZeta: job.alphaZeta, gamma: job.gamma,
+      sequential: { firstStage: job.firstStage ?? DEFAULT_FIRST_STAGE, stop: { kind: 'decision', radius: target.radius } },
+      batchSize: job.batchSize, onProgress: job.onProgress, control,
+    });
+    const certificates = new Map<string, Certificate>();
+    const reports: CandidateReport[] = compressed.map((c, m) => {
+      const cert = certs[m];
+      const dropped = control.dropped?.[m] ?? false;
+      const acc = certifiedAccuracy(cert.results, target.radius);
+      if (!dropped) certificates.set(c.name, cert);
+      return {
+        candidate: c.name, sha256: c.sha256, bytes: c.bytes.length, gzipBytes: c.gzip,
+        outcome: dropped ? 'dropped' : acc >= target.accuracy ? 'met' : 'missed',
+        certifiedAccuracy: dropped ? bestCase[m] / data.inputs.length : acc,
+        samples: cert.summary.samples,
+        ...(dropped ? {} : { certificateId: cert.id }),
+      };
+    });
+    const chosen = compressed.findIndex((_, m) => reports[m].outcome === 'met');
+    return {
+      target,
+      candidates: reports,
+      certificates,
+      ...(chosen >= 0 ? { choice: { candidate: compressed[chosen].name, bytes: compressed[chosen].bytes, certificate: certs[chosen] } } : {}),
+    };
+  } finally {
+    for (const c of classifiers) await c.dispose();
+  }
+}
+
+/** The report without model bytes or certificates, as JSON. */
+export function tuneSummary(r: TuneResult) {
+  return { target: r.target, choice: r.choice ? { candidate: r.choice.candidate, certificateId: r.choice.certificate.id, sha256: r.choice.certificate.model.sha256 } : null, candidates: r.candidates };
+}
+
