@@ -1,73 +1,106 @@
 /**
  * Samples per second of the sampling loop (noise + add + infer + argmax + count) against bare
- * inference on the same backend and batch, and the noise generator alone.
+ * inference on the same backend, batch size and thread count; the noise generator alone; and
+ * the achieved GFLOP/s against this machine's single-core fp32 peak.
  *
- *   npm run bench -- throughput [--models a,b] [--backends wasm,node] [--batch 256] [--reps 5]
+ *   npm run bench -- throughput [--models a,b] [--backends wasm,node] [--batches 1,4,16,64,256,1024]
+ *                               [--threads 1] [--seconds 0.5] [--reps 3]
+ *
+ * onnxruntime-web fixes its thread count when its wasm starts, so compare thread counts in
+ * separate runs (--threads 2). The peak comes from bench/native/peak-fma.c (12 chains of
+ * AVX-512 FMAs), compiled with the system C compiler when there is one.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadClassifier, type BackendName } from '../src/inference/index.ts';
 import { runShard } from '../src/smoothing/sampler.ts';
 import { fillGaussianNoise } from '../src/noise/gaussian.ts';
 import { loadMnist } from '../src/data/mnist.ts';
+import { multiplyAdds } from './flops.ts';
 import { median, spread } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: 'mnist-small-s0.50,mnist-large-s0.50' },
     backends: { type: 'string', default: 'wasm,node' },
-    batch: { type: 'string', default: '256' },
-    samples: { type: 'string', default: '4096' },
-    reps: { type: 'string', default: '5' },
+    batches: { type: 'string', default: '1,4,16,64,256,1024' },
+    threads: { type: 'string', default: '1' },
+    seconds: { type: 'string', default: '0.5' },
+    reps: { type: 'string', default: '3' },
   },
 });
-const batch = Number(values.batch);
-const samples = Number(values.samples);
+const threads = Number(values.threads);
+const minSeconds = Number(values.seconds);
 const reps = Number(values.reps);
 const mnist = loadMnist('test');
+const DIM = 784;
 
-async function time(fn: () => Promise<void>): Promise<number> {
+/** Samples per second of `step` (which handles `perStep` samples), run for at least minSeconds. */
+async function rate(perStep: number, step: () => Promise<void>): Promise<number> {
+  await step(); // warm-up
+  let done = 0;
   const t = performance.now();
-  await fn();
-  return (performance.now() - t) / 1000;
+  while (performance.now() - t < minSeconds * 1000) {
+    await step();
+    done += perStep;
+  }
+  return done / ((performance.now() - t) / 1000);
 }
 
-console.log(`batch ${batch}, ${samples} samples per measurement, median of ${reps} (min-max)`);
+function singleCorePeak(): number | undefined {
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'irs-peak-'));
+    const exe = join(dir, 'peak');
+    execFileSync('cc', ['-O3', '-march=native', '-ffp-contract=fast', '-o', exe, fileURLToPath(new URL('./native/peak-fma.c', import.meta.url))]);
+    return Math.max(...[0, 1, 2].map(() => Number(execFileSync(exe, { encoding: 'utf8' }).split(' ')[0])));
+  } catch {
+    return undefined;
+  }
+}
+
+const peak = singleCorePeak();
+console.log(`threads ${threads}; each figure: median of ${reps} runs of >= ${minSeconds} s (min-max)`);
+console.log(peak ? `single-core fp32 peak (bench/native/peak-fma.c, best of 3): ${peak.toFixed(0)} GFLOP/s` : 'no C compiler: single-core peak not measured');
 {
-  const dim = 784;
-  const buf = new Float32Array(batch * dim);
+  const batch = 256;
+  const buf = new Float32Array(batch * DIM);
   const rates: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const s = await time(async () => {
-      for (let k = 0; k < samples / batch; k++) fillGaussianNoise(buf, { seed: 1, stream: 1 }, k * batch, batch, dim, 0.5);
-    });
-    rates.push((samples * dim) / s / 1e6);
+    let k = 0;
+    rates.push((await rate(batch, async () => { fillGaussianNoise(buf, { seed: 1, stream: 1 }, (k++) * batch, batch, DIM, 0.5); })) * DIM / 1e6);
   }
-  console.log(`noise generator: ${median(rates).toFixed(1)}M normals/s (${spread(rates)}) = ${(median(rates) * 1e6 / dim).toFixed(0)} MNIST samples/s`);
+  console.log(`noise generator: ${median(rates).toFixed(1)}M normals/s (${spread(rates)}) = ${(median(rates) * 1e6 / DIM).toFixed(0)} MNIST samples/s`);
 }
 
-console.log('\n| model | backend | bare inference (samples/s) | loop, 1 input | loop, 16 inputs (noise shared) | loop/bare (16) |');
-console.log('|---|---|---|---|---|---|');
+console.log('\n| model | MFLOP/sample | backend | batch | bare inference (samples/s) | loop, 1 input | loop, 16 inputs (noise shared) | loop/bare (16) | GFLOP/s (bare) | of peak |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const name of values.models!.split(',')) {
   const bytes = readFileSync(new URL(`../models/${name}.onnx`, import.meta.url));
+  const mflop = (2 * multiplyAdds(bytes)) / 1e6;
   for (const backend of values.backends!.split(',') as BackendName[]) {
-    const c = await loadClassifier(bytes, backend);
-    const x = new Float32Array(batch * 784);
-    for (let s = 0; s < batch; s++) x.set(mnist.input(s), s * 784);
-    const out = new Int32Array(batch);
-    await c.classify(x, batch, out); // warm-up
-    const bare: number[] = [];
-    const one: number[] = [];
-    const many: number[] = [];
-    const inputs16 = Array.from({ length: 16 }, (_, i) => mnist.input(i));
-    for (let r = 0; r < reps; r++) {
-      bare.push(samples / (await time(async () => { for (let k = 0; k < samples / batch; k++) await c.classify(x, batch, out); })));
-      const spec = { sigma: 0.5, seed: r, stream: 1, start: 0, count: samples, batchSize: batch };
-      one.push(samples / (await time(async () => { await runShard(c, [inputs16[0]], spec); })));
-      const spec16 = { ...spec, count: samples / 16 };
-      many.push(samples / (await time(async () => { await runShard(c, inputs16, spec16); })));
+    const c = await loadClassifier(bytes, backend, { threads });
+    for (const batch of values.batches!.split(',').map(Number)) {
+      const x = new Float32Array(batch * DIM);
+      for (let s = 0; s < batch; s++) x.set(mnist.input(s % mnist.size), s * DIM);
+      const out = new Int32Array(batch);
+      const inputs16 = Array.from({ length: 16 }, (_, i) => mnist.input(i));
+      const bare: number[] = [];
+      const one: number[] = [];
+      const many: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        bare.push(await rate(batch, () => c.classify(x, batch, out)));
+        let k = 0;
+        one.push(await rate(batch, async () => { await runShard(c, [inputs16[0]], { sigma: 0.5, seed: r, stream: 1, start: (k++) * batch, count: batch, batchSize: batch }); }));
+        let j = 0;
+        many.push(await rate(16 * batch, async () => { await runShard(c, inputs16, { sigma: 0.5, seed: r, stream: 1, start: (j++) * batch, count: batch, batchSize: batch }); }));
+      }
+      const gflops = (median(bare) * mflop) / 1e3;
+      console.log(`| ${name} | ${mflop.toFixed(2)} | ${backend} | ${batch} | ${median(bare).toFixed(0)} (${spread(bare)}) | ${median(one).toFixed(0)} (${spread(one)}) | ${median(many).toFixed(0)} (${spread(many)}) | ${(median(many) / median(bare)).toFixed(2)} | ${gflops.toFixed(1)} | ${peak ? `${((100 * gflops) / peak).toFixed(0)}%` : '-'} |`);
     }
     await c.dispose();
-    console.log(`| ${name} | ${backend} | ${median(bare).toFixed(0)} (${spread(bare)}) | ${median(one).toFixed(0)} (${spread(one)}) | ${median(many).toFixed(0)} (${spread(many)}) | ${(median(many) / median(bare)).toFixed(2)} |`);
   }
 }
