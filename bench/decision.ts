@@ -11,15 +11,11 @@
  * target; the table reports the first cap that does, with its f^p samples (selection samples
  * included for the baseline) and time. alpha = alpha_zeta = 0.001, baseline at 0.002, gamma 0.99.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadClassifier, type BackendName } from '../src/inference/index.ts';
+import type { BackendName } from '../src/inference/index.ts';
 import { runCertifyJob } from '../src/jobs/certify-job.ts';
 import { runRecertifyJob } from '../src/jobs/recertify-job.ts';
-import { compressModel, type Method } from '../src/onnx/compress/index.ts';
-import { loadMnist } from '../src/data/mnist.ts';
-import { selectIndices } from '../src/data/dataset.ts';
-import { sha256Hex } from '../src/util/digest.ts';
+import { approximation, certifyOriginal, mnistSubset } from './study.ts';
 import { certifiedAccuracy } from '../src/smoothing/metrics.ts';
 import { DEFAULT_FIRST_STAGE, DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../src/smoothing/sequential.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
@@ -39,10 +35,7 @@ const backend = values.backend as BackendName;
 const R = Number(values.radius);
 const caps = values.caps!.split(',').map(Number);
 const n = 10_000;
-const test = loadMnist('test');
-const train = loadMnist('train');
-const idx = selectIndices(test.size, Number(values.count), Math.floor(test.size / Number(values.count)));
-const data = { source: 'mnist:test', indices: idx, inputs: idx.map((i) => test.input(i)), labels: idx.map((i) => test.label(i)) };
+const data = mnistSubset(Number(values.count));
 const decision: SequentialOptions = { firstStage: DEFAULT_FIRST_STAGE, stop: { kind: 'decision', radius: R } };
 const adaptive: SequentialOptions = { firstStage: DEFAULT_FIRST_STAGE, stop: { kind: 'tolerance', tolerance: DEFAULT_RADIUS_TOLERANCE } };
 
@@ -72,24 +65,12 @@ console.log(`${data.inputs.length} MNIST test images; f certified with n = ${n};
 console.log('| sigma | approximation | target | fixed IRS | adaptive IRS | decision IRS | baseline (fixed n) | baseline (decision) | baseline fixed / decision IRS | baseline decision / decision IRS |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const sigma of values.sigmas!.split(',').map(Number)) {
-  const bytes = readFileSync(new URL(`../models/mnist-${values.arch}-s${sigma.toFixed(2)}.onnx`, import.meta.url));
-  const f = await loadClassifier(bytes, backend);
-  const { certificate: original, cache } = await runCertifyJob({
-    classifier: f, model: { sha256: await sha256Hex(bytes), bytes: bytes.length }, data,
-    params: { sigma, seed: 0, n0: 100, n, alpha: 0.001, batchSize: 500 },
-  });
-  await f.dispose();
+  const { bytes, certificate: original, cache } = await certifyOriginal(values.arch!, sigma, n, data, backend);
   const target = certifiedAccuracy(original.results, R) - 0.01;
   for (const spec of values.approx!.split(',')) {
-    const [method, amount] = spec.split(':') as [Method, string?];
-    const { bytes: vb } = await compressModel(bytes, {
-      method, amount: amount ? Number(amount) : undefined, backend,
-      calibration: { source: 'mnist:train', inputs: Array.from({ length: 512 }, (_, i) => train.input(i)), sigma },
-    });
-    const model = { sha256: await sha256Hex(vb), bytes: vb.length };
-    const fp = await loadClassifier(vb, backend);
+    const { model, classifier: fp } = await approximation(bytes, spec, sigma, backend);
     const irs = (sequential?: SequentialOptions): Run => (np) => runRecertifyJob({
-      classifier: fp, model, data, original, cacheBytes: cache!, np, alphaZeta: 0.001, gamma: 0.99, batchSize: 500, sequential,
+      classifier: fp, model, data, original, cacheBytes: cache, np, alphaZeta: 0.001, gamma: 0.99, batchSize: 500, sequential,
     });
     const baseline = (sequential?: SequentialOptions): Run => async (cap) => (await runCertifyJob({
       classifier: fp, model, data, baselineOf: { id: original.id, modelSha256: original.model.sha256 },

@@ -14,13 +14,10 @@
 import { appendFileSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadClassifier, type BackendName } from '../src/inference/index.ts';
+import type { BackendName } from '../src/inference/index.ts';
 import { runCertifyJob } from '../src/jobs/certify-job.ts';
 import { runRecertifyJob } from '../src/jobs/recertify-job.ts';
-import { compressModel, type Method } from '../src/onnx/compress/index.ts';
-import { loadMnist } from '../src/data/mnist.ts';
-import { selectIndices } from '../src/data/dataset.ts';
-import { sha256Hex } from '../src/util/digest.ts';
+import { approximation, certifyOriginal, mnistSubset } from './study.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,10 +34,7 @@ const { values } = parseArgs({
 const backend = values.backend as BackendName;
 const n = Number(values.n);
 const fractions = values.fractions!.split(',').map(Number);
-const test = loadMnist('test');
-const train = loadMnist('train');
-const idx = selectIndices(test.size, Number(values.count), Math.floor(test.size / Number(values.count)));
-const data = { source: 'mnist:test', indices: idx, inputs: idx.map((i) => test.input(i)), labels: idx.map((i) => test.label(i)) };
+const data = mnistSubset(Number(values.count));
 
 type Point = { acr: number; seconds: number; samples: number };
 
@@ -88,21 +82,9 @@ console.log('| sigma | approximation | speedup (area ratio) | paper, CIFAR-10 Re
 console.log('|---|---|---|---|---|---|---|---|---|');
 const costRows: string[] = [];
 for (const sigma of values.sigmas!.split(',').map(Number)) {
-  const bytes = readFileSync(new URL(`../models/mnist-${values.arch}-s${sigma.toFixed(2)}.onnx`, import.meta.url));
-  const f = await loadClassifier(bytes, backend);
-  const { certificate, cache } = await runCertifyJob({
-    classifier: f, model: { sha256: await sha256Hex(bytes), bytes: bytes.length }, data,
-    params: { sigma, seed: 0, n0: 100, n, alpha: 0.001, batchSize: 500 },
-  });
-  await f.dispose();
+  const { bytes, certificate, cache } = await certifyOriginal(values.arch!, sigma, n, data, backend);
   for (const spec of values.approx!.split(',')) {
-    const [method, amount] = spec.split(':') as [Method, string?];
-    const { bytes: vb } = await compressModel(bytes, {
-      method, amount: amount ? Number(amount) : undefined, backend,
-      calibration: { source: 'mnist:train', inputs: Array.from({ length: 512 }, (_, i) => train.input(i)), sigma },
-    });
-    const model = { sha256: await sha256Hex(vb), bytes: vb.length };
-    const fp = await loadClassifier(vb, backend);
+    const { model, classifier: fp } = await approximation(bytes, spec, sigma, backend);
     const irsPts: Point[] = [];
     const basePts: Point[] = [];
     let zeta = 0;
@@ -110,7 +92,7 @@ for (const sigma of values.sigmas!.split(',').map(Number)) {
     for (const fr of fractions) {
       const np = Math.round(fr * n);
       let t = performance.now();
-      const irs = await runRecertifyJob({ classifier: fp, model, data, original: certificate, cacheBytes: cache!, np, alphaZeta: 0.001, gamma: 0.99, batchSize: 500 });
+      const irs = await runRecertifyJob({ classifier: fp, model, data, original: certificate, cacheBytes: cache, np, alphaZeta: 0.001, gamma: 0.99, batchSize: 500 });
       irsPts.push({ acr: irs.summary.acr, seconds: (performance.now() - t) / 1000, samples: irs.summary.samples });
       zeta = irs.summary.meanZeta ?? 0;
       above = irs.summary.branches!.rs / data.inputs.length;
