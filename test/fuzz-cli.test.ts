@@ -1,5 +1,5 @@
 /**
- * Bad input to the CLI, fuzzed: 1,000 malformed invocations (bad option values, missing or
+ * Bad input to the CLI, fuzzed: 1,000 malformed invocations of certify, recertify, compress and tune (bad option values, missing or
  * unknown options, missing, corrupt or mismatched input files). Each must exit 2 with a message,
  * never crash (exit 1) or succeed.
  */
@@ -61,6 +61,14 @@ describe('fuzzing the irs CLI', () => {
       '--original': [at('text.json'), at('broken.json'), at('nope.json'), at('in.npy'), at('a-directory')], '--cache': [at('bad.cache'), at('in.npy'), at('nope.cache')],
       '--model': files, '--np': ['0', '21', '-1', 'x', '1.5'], '--alpha-zeta': ['0', '1', 'x'], '--gamma': ['-0.1', '1.1', 'x'], '--sigma': ['0.25', '-1'],
       '--min-certified-accuracy': ['0.5', '1:2', 'x:y', '-1:0.5'], '--max-acr-drop': ['-1', 'x'],
+      '--radius': ['-1', 'x', ''], '--radius-tolerance': ['-0.1', 'x'], '--first-stage': ['0', 'x', '99'],
+      '--models': [`${MODEL},${MODEL}`, ',', at('nope.onnx'), `${MODEL},`],
+    };
+    const tune: Record<string, readonly string[]> = {
+      '--model': files, '--original': [at('text.json'), at('broken.json'), at('nope.json'), at('a-directory')],
+      '--candidates': ['int4', 'prune', 'prune:2', 'prune:0.1:3', 'fp16,fp16', '', ',', 'fp16:0.5'],
+      '--min-certified-accuracy': ['0.5', 'x:y', '1:2', ''], '--np': ['0', '21', 'x'], '--first-stage': ['0', 'x', '11'],
+      '--alpha-zeta': ['0', '1'], '--gamma': ['2'], '--backend': ['gpu'],
     };
     const compress: Record<string, readonly string[]> = {
       '--model': files, '--method': ['int4', '', 'PRUNE', 'quantize'], '--amount': ['0', '1', '-0.1', 'x'], '--calibration': [at('trunc.npy'), 'cifar:train', at('nope.npy')],
@@ -70,15 +78,19 @@ describe('fuzzing the irs CLI', () => {
       certify: ['--model', MODEL, '--data', at('in.npy'), '--labels', at('labels.npy'), '--sigma', '0.5', '--n0', '5', '--n', '20', '--backend', 'node', '--quiet', '--out', at('x.json')],
       recertify: ['--original', at('cert.json'), '--model', MODEL, '--np', '10', '--backend', 'node', '--quiet', '--out', at('y.json')],
       compress: ['--model', MODEL, '--method', 'prune', '--amount', '0.1', '--backend', 'node', '--out', at('z.onnx')],
+      tune: ['--model', MODEL, '--original', at('cert.json'), '--candidates', 'fp16', '--min-certified-accuracy', '0.5:0.5', '--np', '10', '--backend', 'node', '--quiet', '--out', at('t')],
     };
-    const bad = { certify, recertify, compress };
+    const bad = { certify, recertify, compress, tune };
     const outcomes = new Map<number, number>();
     for (let i = 0; i < RUNS; i++) {
-      const command = ch.pick(['certify', 'recertify', 'compress'] as const);
+      const command = ch.pick(['certify', 'recertify', 'compress', 'tune'] as const);
       const args = [...base[command]];
       const kind = ch.int(10);
       if (kind === 0) {
-        const required = command === 'certify' ? ['--model', '--data', '--sigma', '--out'] : command === 'recertify' ? ['--original', '--model', '--out'] : ['--model', '--method', '--out'];
+        const required = {
+          certify: ['--model', '--data', '--sigma', '--out'], recertify: ['--original', '--model', '--out'], compress: ['--model', '--method', '--out'],
+          tune: ['--model', '--original', '--candidates', '--min-certified-accuracy', '--out'],
+        }[command];
         const drop = args.indexOf(ch.pick(required));
         args.splice(drop, 2);
       } else if (kind === 1) {

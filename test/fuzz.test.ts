@@ -111,15 +111,22 @@ describe('fuzzing every route', () => {
     expect(certificate).toMatch(/^[0-9a-f]{32}$/);
   }, 60_000);
 
-  it(`POST /v1/jobs: ${PER_ROUTE} malformed certify, recertify and baseline requests`, async () => {
+  it(`POST /v1/jobs: ${PER_ROUTE} malformed certify, recertify (fixed and staged) and tune requests`, async () => {
     const ch = new Choices(1);
     const certifyBody = { kind: 'certify', model, data: { inputs }, sigma: 0.5, n0: 10, n: 100, alpha: 0.001, seed: 1, batchSize: 64 };
     const recertifyBody = { kind: 'recertify', model, original: certificate, np: 50, alphaZeta: 0.001, gamma: 0.99 };
     const dataBad = [null, 1, 'mnist', {}, { source: 'cifar:test', count: 1 }, { source: 'mnist:test', count: 0 }, { source: 'mnist:test', count: 1e9 }, { inputs: 'x' }, { inputs, labels: 'x' }, { inputs, count: -1 }, { inputs, offset: 1.5 }];
+    const tuneBody = { kind: 'tune', model, original: certificate, candidates: [{ method: 'fp16' }], target: { radius: 0.25, accuracy: 0.5 }, np: 50 };
+    const sequentialBad = [null, 'decision', { mode: 'decision' }, { mode: 'x' }, { mode: 'adaptive', radius: 1 }, { mode: 'decision', radius: 0.5, tolerance: 0.1 }, { mode: 'adaptive', firstStage: 51 }, { mode: 'decision', radius: -1 }];
     for (let i = 0; i < PER_ROUTE; i++) {
-      const recert = ch.int(2) === 1;
-      const body = recert
-        ? mutateJson(ch, recertifyBody, { kind: ['', 'hack', 7], model: BAD.sha, original: [...BAD.sha, 'f'.repeat(32)], np: [...BAD.count, 101], alphaZeta: BAD.unit, gamma: [-0.1, 1.5, 'x', null] })
+      const which = ch.int(3);
+      const body = which === 1
+        ? mutateJson(ch, { ...recertifyBody, ...(ch.int(2) ? { sequential: { mode: 'decision', radius: 0.25 } } : {}) }, { kind: ['', 'hack', 7], model: BAD.sha, original: [...BAD.sha, 'f'.repeat(32)], np: [...BAD.count, 101], alphaZeta: BAD.unit, gamma: [-0.1, 1.5, 'x', null], sequential: sequentialBad })
+        : which === 2 ? mutateJson(ch, tuneBody, {
+          kind: ['', 'hack'], model: [...BAD.sha, 'e'.repeat(64)], original: [...BAD.sha, 'f'.repeat(32)], np: [...BAD.count, 101], firstStage: [0, 51, 'x'],
+          candidates: [[], 'x', null, [{ method: 'int4' }], [{ method: 'prune' }], [{ method: 'fp16', amount: 0.5 }], Array.from({ length: 20 }, () => ({ method: 'fp16' }))],
+          target: [null, {}, { radius: -1, accuracy: 0.5 }, { radius: 0.5, accuracy: 2 }, { radius: 0.5 }, { radius: 0.5, accuracy: 0.5, extra: 1 }],
+        })
         : mutateJson(ch, certifyBody, { kind: ['', 'hack', 7, null], model: [...BAD.sha, 'b'.repeat(64)], data: dataBad, sigma: BAD.positive, n0: BAD.count, n: BAD.count, alpha: BAD.unit, seed: BAD.seed, batchSize: BAD.batch });
       expect4xx(await send('POST', '/v1/jobs', body), body.slice(0, 300));
     }
