@@ -18,6 +18,7 @@ import type { BackendName } from '../src/inference/index.ts';
 import { runCertifyJob } from '../src/jobs/certify-job.ts';
 import { runRecertifyJob } from '../src/jobs/recertify-job.ts';
 import { approximation, certifyOriginal, mnistSubset } from './study.ts';
+import { cellRows, COST_CAPTION, COST_HEADER, SPEEDUP_HEADER, type LoggedPoint } from './curves.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,88 +37,34 @@ const n = Number(values.n);
 const fractions = values.fractions!.split(',').map(Number);
 const data = mnistSubset(Number(values.count));
 
-type Point = { acr: number; seconds: number; samples: number };
-
-/** A cost (time or samples) as a function of ACR, piecewise linear through the points sorted by ACR. */
-function costAt(points: Point[], acr: number, cost: 'seconds' | 'samples' = 'seconds'): number {
-  const p = [...points].sort((a, b) => a.acr - b.acr);
-  if (acr <= p[0].acr) return p[0][cost];
-  for (let i = 1; i < p.length; i++) {
-    if (acr <= p[i].acr) {
-      const t = (acr - p[i - 1].acr) / (p[i].acr - p[i - 1].acr || 1);
-      return p[i - 1][cost] + t * (p[i][cost] - p[i - 1][cost]);
-    }
-  }
-  return p[p.length - 1][cost];
-}
-const timeAt = (points: Point[], acr: number) => costAt(points, acr, 'seconds');
-
-/** Paper Tables 3 and 5, CIFAR-10 ResNet-20 (the smallest network the paper reports), by sigma. */
-const PAPER: Record<string, Record<number, number>> = {
-  fp16: { 0.25: 1.37, 0.5: 1.79, 1: 2.85 },
-  int8: { 0.25: 1.3, 0.5: 1.77, 1: 2.65 },
-  'prune:0.05': { 0.25: 1.3, 0.5: 1.63, 1: 2.5 },
-  'prune:0.1': { 0.25: 1.25, 0.5: 1.39, 1: 2.09 },
-  'prune:0.2': { 0.25: 0.99, 0.5: 1.13, 1: 1.39 },
-};
-
-/** Ratio of areas under the time-vs-ACR curves over the common ACR range (trapezoids on 200 points). */
-export function areaSpeedup(irs: Point[], base: Point[]): { speedup: number; from: number; to: number } {
-  const from = Math.max(Math.min(...irs.map((p) => p.acr)), Math.min(...base.map((p) => p.acr)));
-  const to = Math.min(Math.max(...irs.map((p) => p.acr)), Math.max(...base.map((p) => p.acr)));
-  if (!(to > from)) return { speedup: NaN, from, to };
-  let a = 0, b = 0;
-  const steps = 200;
-  for (let k = 0; k <= steps; k++) {
-    const w = k === 0 || k === steps ? 0.5 : 1;
-    const x = from + ((to - from) * k) / steps;
-    a += w * timeAt(irs, x);
-    b += w * timeAt(base, x);
-  }
-  return { speedup: b / a, from, to };
-}
-
 console.log(`${data.inputs.length} MNIST test images, n = ${n}, n_p in ${fractions.map((f) => `${Math.round(f * 1000) / 10}%`).join(', ')} of n, alpha = alpha_zeta = 0.001, baseline at 0.002 with n0 = min(100, n_p / 10), gamma 0.99, backend ${backend}\n`);
-console.log('| sigma | approximation | speedup (area ratio) | paper, CIFAR-10 ResNet-20 | common ACR range | mean zeta | inputs with pA_lower >= gamma | IRS time at the largest n_p | baseline time there |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log(SPEEDUP_HEADER);
 const costRows: string[] = [];
 for (const sigma of values.sigmas!.split(',').map(Number)) {
   const { bytes, certificate, cache } = await certifyOriginal(values.arch!, sigma, n, data, backend);
   for (const spec of values.approx!.split(',')) {
     const { model, classifier: fp } = await approximation(bytes, spec, sigma, backend);
-    const irsPts: Point[] = [];
-    const basePts: Point[] = [];
-    let zeta = 0;
-    let above = 0;
+    const cell: LoggedPoint[] = [];
     for (const fr of fractions) {
       const np = Math.round(fr * n);
       let t = performance.now();
       const irs = await runRecertifyJob({ classifier: fp, model, data, original: certificate, cacheBytes: cache, np, alphaZeta: 0.001, gamma: 0.99, batchSize: 500 });
-      irsPts.push({ acr: irs.summary.acr, seconds: (performance.now() - t) / 1000, samples: irs.summary.samples });
-      zeta = irs.summary.meanZeta ?? 0;
-      above = irs.summary.branches!.rs / data.inputs.length;
+      const irsPoint = { acr: irs.summary.acr, seconds: (performance.now() - t) / 1000, samples: irs.summary.samples };
       t = performance.now();
       const { certificate: base } = await runCertifyJob({
         classifier: fp, model, data, baselineOf: { id: certificate.id, modelSha256: certificate.model.sha256 },
         params: { sigma, seed: 0, n0: Math.max(1, Math.min(100, Math.round(np / 10))), n: np, alpha: 0.002, batchSize: 500 },
       });
-      basePts.push({ acr: base.summary.acr, seconds: (performance.now() - t) / 1000, samples: base.summary.samples });
-      if (values.json) {
-        appendFileSync(values.json, JSON.stringify({ sigma, approx: spec, n, count: data.inputs.length, np, irs: irsPts.at(-1), baseline: basePts.at(-1), meanZeta: irs.summary.meanZeta, rsBranch: irs.summary.branches!.rs }) + '\n');
-      }
+      const basePoint = { acr: base.summary.acr, seconds: (performance.now() - t) / 1000, samples: base.summary.samples };
+      cell.push({ sigma, approx: spec, n, count: data.inputs.length, np, irs: irsPoint, baseline: basePoint, meanZeta: irs.summary.meanZeta, rsBranch: irs.summary.branches!.rs });
+      if (values.json) appendFileSync(values.json, JSON.stringify(cell.at(-1)) + '\n');
     }
     await fp.dispose();
-    const s = areaSpeedup(irsPts, basePts);
-    const paper = PAPER[spec]?.[sigma];
-    // Per-sample cost at the highest ACR both methods reach: what each spends to get there.
-    const top = s.to;
-    const [bs, is] = [costAt(basePts, top, 'samples'), costAt(irsPts, top, 'samples')];
-    const [bt, it] = [timeAt(basePts, top), timeAt(irsPts, top)];
-    costRows.push(`| ${sigma} | ${spec} | ${top.toFixed(3)} | ${Math.round(bs / data.inputs.length)} | ${Math.round(is / data.inputs.length)} | ${(bs / is).toFixed(2)}x | ${bt.toFixed(1)} s | ${it.toFixed(1)} s | ${(bt / it).toFixed(2)}x |`);
-    console.log(`| ${sigma} | ${spec} | ${s.speedup.toFixed(2)}x | ${paper ? `${paper.toFixed(2)}x` : '-'} | ${s.from.toFixed(3)}-${s.to.toFixed(3)} | ${zeta.toFixed(4)} | ${(100 * above).toFixed(0)}% | ${irsPts.at(-1)!.seconds.toFixed(1)} s | ${basePts.at(-1)!.seconds.toFixed(1)} s |`);
+    const rows = cellRows(cell);
+    costRows.push(rows.cost);
+    console.log(rows.speedup);
   }
 }
-console.log('\nPer-sample cost at equal ACR (the highest ACR both curves reach; f^p samples per input and wall time, interpolated):\n');
-console.log('| sigma | approximation | ACR | baseline samples/input | IRS samples/input | sample ratio | baseline time | IRS time | time ratio |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log(`\n${COST_CAPTION}\n`);
+console.log(COST_HEADER);
 for (const row of costRows) console.log(row);
