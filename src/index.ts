@@ -6,8 +6,9 @@ export { clopperPearsonLower, clopperPearsonUpper, normalQuantile, binomialTestT
 export { philox4x32 } from './noise/philox.ts';
 export { fillGaussianNoise, NOISE_SCHEME, Stream } from './noise/gaussian.ts';
 export { certify, predict, ABSTAIN, type CertifyParams, type CertifiedInput, type PredictParams } from './smoothing/certify.ts';
-export { recertify, chooseBranch, type IrsParams, type CachedInput, type RecertifiedInput } from './smoothing/irs.ts';
-export { localSampler, type Sampler } from './smoothing/stream.ts';
+export { recertify, recertifyMany, chooseBranch, type IrsParams, type CachedInput, type RecertifiedInput, type CandidateControl, type Decision } from './smoothing/irs.ts';
+export { doublingStages, SequentialTracker, type SequentialOptions, type StopRule, type StagePlan } from './smoothing/sequential.ts';
+export { localSampler, localMultiSampler, type Sampler, type MultiSampler } from './smoothing/stream.ts';
 export { runShard, type ShardSpec } from './smoothing/sampler.ts';
 export { ShardMerger } from './smoothing/merge.ts';
 export { certifiedAccuracy, averageCertifiedRadius } from './smoothing/metrics.ts';
@@ -15,7 +16,8 @@ export { loadClassifier, type Classifier, type BackendName } from './inference/i
 export { LinearClassifier } from './inference/linear.ts';
 export { checkBatchInvariance, makeProbes } from './inference/batch-invariance.ts';
 export { runCertifyJob } from './jobs/certify-job.ts';
-export { runRecertifyJob } from './jobs/recertify-job.ts';
+export { runRecertifyJob, runRecertifyCandidates } from './jobs/recertify-job.ts';
+export { runTuneJob, parseCandidates, type TuneJob, type TuneResult } from './jobs/tune-job.ts';
 export { compressModel, METHODS, type Method } from './onnx/compress/index.ts';
 export { evaluateGate, parseAccuracyFloor } from './report/gate.ts';
 export type { Certificate, InputResult } from './protocol/certificate.ts';
