@@ -109,6 +109,10 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     expect(firstPassing).toBeGreaterThan(0);
     expect(names[firstPassing]).toBe(choice);
     expect(report.candidates.find((c: { outcome: string }) => c.outcome === 'dropped')).toBeDefined();
+    // Larger candidates than the choice are skipped or dropped once the choice is secured.
+    const chosenAt = names.indexOf(choice);
+    for (const c of report.candidates.slice(chosenAt + 1)) expect(['skipped', 'dropped', 'met']).toContain(c.outcome);
+    expect(report.candidates.slice(chosenAt + 1).some((c: { outcome: string }) => c.outcome === 'skipped')).toBe(true);
   }, 300_000);
 
   it('irs tune exits 4 when no candidate can meet the target, dropping them early', async () => {

@@ -315,7 +315,7 @@ export function buildProgram(): Command {
       if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else {
         const lines = result.candidates.map((c) => `${c.candidate.padEnd(12)} ${String(c.gzipBytes).padStart(9)} B gzip  ${c.outcome.padEnd(7)}  ` +
-          `${c.outcome === 'dropped' ? 'at most ' : ''}${(100 * c.certifiedAccuracy).toFixed(1)}% at r = ${target.radius}  ${c.samples} samples`);
+          `${c.accuracyIs === 'exact' ? '' : `${c.accuracyIs} `}${(100 * c.certifiedAccuracy).toFixed(1)}% at r = ${target.radius}  ${c.samples} samples`);
         process.stdout.write(`target: certified accuracy at r = ${target.radius} >= ${(100 * target.accuracy).toFixed(1)}% (${data.inputs.length} inputs, ${seconds.toFixed(1)} s)\n` +
           lines.join('\n') + '\n' +
           (result.choice ? `choice: ${result.choice.candidate} -> ${join(o.out, `${fileName(result.choice.candidate)}.onnx`)} (certificate ${result.choice.certificate.id})\n` : 'no candidate meets the target\n'));

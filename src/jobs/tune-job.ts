@@ -5,9 +5,11 @@
  * Every candidate is compressed, then all are recertified with IRS in decision mode at the
  * target radius in one pass over the same noise (smoothing/irs.ts recertifyMany). After every
  * stage a candidate is dropped as soon as it is known to miss: the inputs certified so far
- * plus those still open (with the right class) cannot reach the target. The smallest
- * candidate (gzip size: what a deployment ships; pruning shrinks a model only once
- * compressed) whose decision-mode certificate meets the target is the choice.
+ * plus those still open (with the right class) cannot reach the target. A candidate is also
+ * skipped once a smaller one is known to meet it (its certified inputs alone reach the
+ * target; a certified input stays certified). The smallest candidate (gzip size: what a
+ * deployment ships; pruning shrinks a model only once compressed) whose decision-mode
+ * certificate meets the target is the choice.
  *
  * Each candidate's certificate is a decision-mode IRS certificate, sound at 1 - (alpha +
  * alpha_zeta) like any other; the choice is made from sound certificates only.
@@ -84,10 +86,14 @@ export interface CandidateReport {
   sha256: string;
   bytes: number;
   gzipBytes: number;
-  /** met: its certificate reaches the target; missed: finished below it; dropped: known to miss early. */
-  outcome: 'met' | 'missed' | 'dropped';
-  /** Certified accuracy at the target radius (met / missed), or the most it could still have reached when dropped. */
+  /**
+   * met: its certificate reaches the target; missed: finished below it; dropped: known to miss
+   * early; skipped: a smaller candidate was known to meet the target first.
+   */
+  outcome: 'met' | 'missed' | 'dropped' | 'skipped';
+  /** Certified accuracy at the target radius: exact (met, missed), at most (dropped), at least (skipped). */
   certifiedAccuracy: number;
+  accuracyIs: 'exact' | 'at most' | 'at least';
   /** f^p samples spent on this candidate (noise is shared, so the pass costs about the largest). */
   samples: number;
   certificateId?: string;
@@ -123,15 +129,35 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
   const cachedClass = job.original.results.map((r) => r.cA ?? -1);
   const labels = data.labels;
   const bestCase: number[] = compressed.map(() => data.inputs.length);
+  const worstCase: number[] = compressed.map(() => 0);
+  const why: (undefined | 'dropped' | 'skipped')[] = compressed.map(() => undefined);
+  // Candidates are reviewed smallest first after every stage, so `secured` is current for all smaller ones.
+  const secured: boolean[] = compressed.map(() => false);
   const control = {
     drop(model: number, decisions: readonly Decision[]): boolean {
-      // An input can count only if certified with its label; the class certified is the cached cA.
+      // An input counts only if certified with its label; the class certified is the cached cA.
       let reachable = 0;
-      decisions.forEach((d, i) => { if (d !== 'no' && cachedClass[i] === labels[i]) reachable++; });
+      let certified = 0;
+      decisions.forEach((d, i) => {
+        if (cachedClass[i] !== labels[i]) return;
+        if (d !== 'no') reachable++;
+        if (d === 'yes') certified++;
+      });
       bestCase[model] = reachable;
-      const drop = reachable < needed;
-      if (drop) job.onEvent?.(`dropped ${compressed[model].name}: at most ${reachable} of ${data.inputs.length} inputs can still certify at r = ${target.radius}, ${needed} needed`);
-      return drop;
+      worstCase[model] = certified;
+      secured[model] = certified >= needed;
+      const smaller = secured.slice(0, model).findIndex((x) => x);
+      if (smaller >= 0) {
+        why[model] = 'skipped';
+        job.onEvent?.(`skipped ${compressed[model].name}: the smaller ${compressed[smaller].name} already certifies ${worstCase[smaller]} of ${data.inputs.length} inputs at r = ${target.radius}`);
+        return true;
+      }
+      if (reachable < needed) {
+        why[model] = 'dropped';
+        job.onEvent?.(`dropped ${compressed[model].name}: at most ${reachable} of ${data.inputs.length} inputs can still certify at r = ${target.radius}, ${needed} needed`);
+        return true;
+      }
+      return false;
     },
   } as { drop: (m: number, d: readonly Decision[]) => boolean; dropped?: boolean[] };
 
@@ -147,15 +173,17 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
     const certificates = new Map<string, Certificate>();
     const reports: CandidateReport[] = compressed.map((c, m) => {
       const cert = certs[m];
-      const dropped = control.dropped?.[m] ?? false;
+      const stopped = control.dropped?.[m] ? why[m] : undefined;
       const acc = certifiedAccuracy(cert.results, target.radius);
-      if (!dropped) certificates.set(c.name, cert);
+      if (!stopped) certificates.set(c.name, cert);
+      const n = data.inputs.length;
       return {
         candidate: c.name, sha256: c.sha256, bytes: c.bytes.length, gzipBytes: c.gzip,
-        outcome: dropped ? 'dropped' : acc >= target.accuracy ? 'met' : 'missed',
-        certifiedAccuracy: dropped ? bestCase[m] / data.inputs.length : acc,
+        outcome: stopped ?? (acc >= target.accuracy ? 'met' : 'missed'),
+        certifiedAccuracy: stopped === 'dropped' ? bestCase[m] / n : stopped === 'skipped' ? worstCase[m] / n : acc,
+        accuracyIs: stopped === 'dropped' ? 'at most' : stopped === 'skipped' ? 'at least' : 'exact',
         samples: cert.summary.samples,
-        ...(dropped ? {} : { certificateId: cert.id }),
+        ...(stopped ? {} : { certificateId: cert.id }),
       };
     });
     const chosen = compressed.findIndex((_, m) => reports[m].outcome === 'met');
