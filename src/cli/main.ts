@@ -88,6 +88,14 @@ async function withModelOnInputs(
   }
 }
 
+/** IRS's sample budget and confidence, shared by recertify and tune. */
+function addIrsOptions(cmd: Command, npHelp: string): Command {
+  return cmd
+    .addOption(new Option('--np <np>', npHelp).argParser(sampleCount).default(1000))
+    .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound').argParser(openUnit).default(0.001))
+    .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99));
+}
+
 /** Adaptive replay and decision mode (smoothing/sequential.ts), shared by recertify and tune. */
 function addSequentialOptions(cmd: Command): Command {
   return cmd
@@ -164,7 +172,7 @@ export function buildProgram(): Command {
     }
   });
 
-  addSequentialOptions(addCommon(
+  addSequentialOptions(addCommon(addIrsOptions(
     program.command('recertify')
       .description('recertify a modified model with IRS from an original certificate and its cache')
       .requiredOption('--original <cert.json>', 'certificate of the original model (written by irs certify)')
@@ -172,10 +180,8 @@ export function buildProgram(): Command {
       .option('--model <file>', 'the modified ONNX model f^p')
       .option('--models <a.onnx,b.onnx,...>', 'several candidates in one pass over the same noise; --out is then a directory (one certificate each)')
       .option('--data <source>', "inputs, if they moved since the original certification (default: the original's)")
-      .option('--labels <file>', 'labels.npy for --data inputs.npy')
-      .addOption(new Option('--np <np>', 'samples of f^p per input (adaptive and decision modes: the cap)').argParser(sampleCount).default(1000))
-      .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound').argParser(openUnit).default(0.001))
-      .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99))
+      .option('--labels <file>', 'labels.npy for --data inputs.npy'),
+    'samples of f^p per input (adaptive and decision modes: the cap)')
       .option('--baseline', 'instead of IRS, run the from-scratch baseline: RS on f^p with n_p samples at alpha + alpha_zeta')
       .addOption(new Option('--n0 <n0>', 'baseline selection samples (default: the original n0)').argParser(sampleCount))
       .addOption(new Option('--sigma <s>', "must equal the original's if given").argParser(positiveNumber))
@@ -252,16 +258,14 @@ export function buildProgram(): Command {
     }
   });
 
-  program.command('tune')
+  addIrsOptions(program.command('tune')
     .description('find the smallest compression of a model that keeps a certified-accuracy target (decision-mode IRS over all candidates in one pass)')
     .requiredOption('--model <file>', 'the original float32 ONNX model (the one --original certifies)')
     .requiredOption('--original <cert.json>', 'its certificate (written by irs certify)')
     .option('--cache <file>', 'its IRS cache (default: beside the certificate, .cache)')
     .requiredOption('--candidates <list>', 'compressions to try, e.g. int8,fp16,prune:0.05,prune:0.1,prune:0.2,prune:0.3')
-    .requiredOption('--min-certified-accuracy <r:acc>', 'the target: certified accuracy at radius r at least acc (e.g. 0.5:0.80)')
-    .addOption(new Option('--np <np>', 'cap on samples of each candidate per input').argParser(sampleCount).default(1000))
-    .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound').argParser(openUnit).default(0.001))
-    .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99))
+    .requiredOption('--min-certified-accuracy <r:acc>', 'the target: certified accuracy at radius r at least acc (e.g. 0.5:0.80)'),
+    'cap on samples of each candidate per input')
     .addOption(new Option('--first-stage <k>', 'samples in the first stage').argParser(sampleCount).default(DEFAULT_FIRST_STAGE))
     .option('--data <source>', "inputs, if they moved since the original certification (default: the original's)")
     .option('--labels <file>', 'labels.npy for --data inputs.npy')
