@@ -3,8 +3,8 @@
  */
 import { Stream } from '../noise/gaussian.ts';
 import { binomialTestTwoSided, certifiedRadius, clopperPearsonLower } from '../stats/index.ts';
-import { allInputs, topClass, topTwo, type Sampler } from './stream.ts';
-import { doublingStages, radiusOf, SequentialTracker, type SequentialOptions } from './sequential.ts';
+import { allInputs, singleModel, topClass, topTwo, type Sampler } from './stream.ts';
+import { doublingStages, radiusOf, runStaged, type BoundKind, type SequentialOptions } from './sequential.ts';
 
 export const ABSTAIN = -1;
 
@@ -83,19 +83,19 @@ export async function certify(
 async function estimateStaged(
   sampler: Sampler, classes: number[], selectionSeconds: number[], p: CertifyParams, onProgress?: Progress,
 ): Promise<CertifiedInput[]> {
-  const spec = { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize, stream: Stream.estimation };
-  const plan = doublingStages(p.n, p.sequential!.firstStage, p.alpha);
   const voted = classes.flatMap((c, i) => (c >= 0 ? [i] : []));
-  const tracker = new SequentialTracker(plan, voted.map(() => ({ kind: 'lower' })), p.sequential!.stop, p.sigma);
+  const { trackers: [tracker], seconds: [estimationSeconds] } = await runStaged(singleModel(sampler), {
+    inputs: voted,
+    plan: doublingStages(p.n, p.sequential!.firstStage, p.alpha),
+    bounds: voted.map((): BoundKind => ({ kind: 'lower' })),
+    rule: p.sequential!.stop,
+    sigma: p.sigma,
+    spec: { sigma: p.sigma, seed: p.seed, batchSize: p.batchSize, shardSize: p.shardSize, stream: Stream.estimation },
+    hits: (drawn, q, g) => drawn.counts[q][classes[voted[g]]] ?? 0,
+    onProgress,
+  });
   const seconds = [...selectionSeconds];
-  for (let k = 0; k < plan.ends.length; k++) {
-    const active = tracker.active();
-    if (active.length === 0) break;
-    const from = k === 0 ? 0 : plan.ends[k - 1];
-    const drawn = await sampler.sample(active.map((g) => voted[g]), spec, from, plan.ends[k] - from, { onProgress });
-    active.forEach((g, q) => (seconds[voted[g]] += drawn.seconds[q]));
-    tracker.complete(k, active, active.map((g, q) => drawn.counts[q][classes[voted[g]]] ?? 0));
-  }
+  voted.forEach((i, g) => (seconds[i] += estimationSeconds[g]));
   const out: CertifiedInput[] = classes.map((cA, i) => ({
     cA, predict: ABSTAIN, radius: 0, pALower: 0, nA: 0, samples: p.n0, seconds: seconds[i], predictions: new Int16Array(0), stage: 0,
   }));

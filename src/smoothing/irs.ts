@@ -15,7 +15,7 @@
 import { Stream } from '../noise/gaussian.ts';
 import { clopperPearsonUpper } from '../stats/index.ts';
 import { ABSTAIN, type Progress, type SamplingParams } from './certify.ts';
-import { certifiesAt, doublingStages, radiusOf, SequentialTracker, singleStage, type BoundKind, type SequentialOptions, type StagePlan } from './sequential.ts';
+import { certifiesAt, doublingStages, radiusOf, runStaged, singleStage, type BoundKind, type SequentialOptions, type StagePlan } from './sequential.ts';
 import { singleModel, type MultiSampler, type Sampler } from './stream.ts';
 
 export type { Progress };
@@ -118,70 +118,43 @@ export async function recertifyMany(
   })));
 
   /** Runs one branch's inputs through its stages for every model; returns the trackers and seconds. */
-  const runBranch = async (idx: number[], kind: 'zeta' | 'rs') => {
-    const plan = planFor(p, kind === 'zeta' ? p.alphaZeta : p.alpha + p.alphaZeta);
-    const bounds: BoundKind[] = idx.map((i) => (kind === 'zeta' ? { kind: 'zeta', pALower: cache[i].pALower } : { kind: 'lower' }));
-    const trackers = Array.from({ length: models }, () => new SequentialTracker(plan, bounds, p.sequential?.stop, p.sigma));
-    const seconds = Array.from({ length: models }, () => idx.map(() => 0));
-    const reference = kind === 'zeta' ? cache.map((c, i) => (branches[i] === 'zeta' ? c.predictions : undefined)) : undefined;
-    const review = () => {
-      if (!control || rule?.kind !== 'decision') return;
-      trackers.forEach((t, m) => {
-        if (dropped[m]) return;
-        const open = new Set(t.active());
-        idx.forEach((i, g) => {
-          decisions[m][i] = open.has(g) ? 'open' : certifiesAt(p.sigma, t.outcomes[g].bound, rule.radius) ? 'yes' : 'no';
-        });
-        dropped[m] = control.drop(m, decisions[m]);
+  const runBranch = (idx: number[], kind: 'zeta' | 'rs') => runStaged(sampler, {
+    inputs: idx,
+    plan: planFor(p, kind === 'zeta' ? p.alphaZeta : p.alpha + p.alphaZeta),
+    bounds: idx.map((i): BoundKind => (kind === 'zeta' ? { kind: 'zeta', pALower: cache[i].pALower } : { kind: 'lower' })),
+    rule,
+    sigma: p.sigma,
+    spec: { ...spec, stream: kind === 'zeta' ? Stream.estimation : Stream.irsFallback },
+    reference: kind === 'zeta' ? cache.map((c, i) => (branches[i] === 'zeta' ? c.predictions : undefined)) : undefined,
+    hits: (drawn, q, g) => (kind === 'zeta' ? drawn.disagreements![q] : drawn.counts[q][cache[idx[g]].cA] ?? 0),
+    onProgress,
+    stopped: dropped,
+    // Tuning: after every stage, update each model's decisions and ask whether to drop it.
+    review: control && rule?.kind === 'decision' ? (trackers) => trackers.forEach((t, m) => {
+      if (dropped[m]) return;
+      const open = new Set(t.active());
+      idx.forEach((i, g) => {
+        decisions[m][i] = open.has(g) ? 'open' : certifiesAt(p.sigma, t.outcomes[g].bound, rule.radius) ? 'yes' : 'no';
       });
-    };
-    review();
-    for (let k = 0; k < plan.ends.length; k++) {
-      const active = trackers.map((t, m) => (dropped[m] ? [] : t.active()));
-      if (active.every((a) => a.length === 0)) break;
-      const from = k === 0 ? 0 : plan.ends[k - 1];
-      const stream = kind === 'zeta' ? Stream.estimation : Stream.irsFallback;
-      const drawn = await sampler.sampleMany(active.map((a) => a.map((g) => idx[g])), { ...spec, stream }, from, plan.ends[k] - from, { reference, onProgress });
-      active.forEach((a, m) => {
-        const hits = a.map((g, q) => (kind === 'zeta' ? drawn[m].disagreements![q] : drawn[m].counts[q][cache[idx[g]].cA] ?? 0));
-        a.forEach((g, q) => (seconds[m][g] += drawn[m].seconds[q]));
-        trackers[m].complete(k, a, hits);
-      });
-      review();
-    }
-    return { trackers, seconds };
-  };
+      dropped[m] = control.drop(m, decisions[m]);
+    }) : undefined,
+  });
 
-  if (zetaIdx.length > 0) {
-    const { trackers, seconds } = await runBranch(zetaIdx, 'zeta');
-    trackers.forEach((t, m) => zetaIdx.forEach((i, g) => {
+  for (const [idx, kind] of [[zetaIdx, 'zeta'], [rsIdx, 'rs']] as const) {
+    if (idx.length === 0) continue;
+    const { trackers, seconds } = await runBranch(idx, kind);
+    trackers.forEach((t, m) => idx.forEach((i, g) => {
       const o = t.outcomes[g];
       const sampled = o.boundSamples !== undefined;
       const bound = sampled ? o.bound : 0;
       out[m][i] = {
-        branch: 'zeta',
+        branch: kind,
         predict: bound > 0.5 ? cache[i].cA : ABSTAIN,
         radius: radiusOf(p.sigma, bound),
         pALower: Math.max(0, bound),
-        ...(sampled ? { zeta: clopperPearsonUpper(o.boundHits!, o.boundSamples!, o.boundAlpha!), disagreements: o.hits } : {}),
-        samples: o.samples,
-        ...(p.sequential ? { stage: o.stage } : {}),
-        seconds: seconds[m][g],
-      };
-    }));
-  }
-
-  if (rsIdx.length > 0) {
-    const { trackers, seconds } = await runBranch(rsIdx, 'rs');
-    trackers.forEach((t, m) => rsIdx.forEach((i, g) => {
-      const o = t.outcomes[g];
-      const bound = o.boundSamples !== undefined ? o.bound : 0;
-      out[m][i] = {
-        branch: 'rs',
-        predict: bound > 0.5 ? cache[i].cA : ABSTAIN,
-        radius: radiusOf(p.sigma, bound),
-        pALower: Math.max(0, bound),
-        nA: o.hits,
+        // zeta: the bound behind the radius, at the samples and alpha share of the stage that gave it.
+        ...(kind === 'rs' ? { nA: o.hits }
+          : sampled ? { zeta: clopperPearsonUpper(o.boundHits!, o.boundSamples!, o.boundAlpha!), disagreements: o.hits } : {}),
         samples: o.samples,
         ...(p.sequential ? { stage: o.stage } : {}),
         seconds: seconds[m][g],

@@ -21,6 +21,8 @@
  *   input that cannot reach R from the start stops before drawing any sample.
  */
 import { certifiedRadius, clopperPearsonLower, clopperPearsonUpper, subtractDown } from '../stats/index.ts';
+import type { MergedSamples } from './merge.ts';
+import type { MultiSampler, StreamSpec } from './stream.ts';
 
 export interface StagePlan {
   /** Cumulative samples at the end of each stage, strictly increasing; the last is the cap. */
@@ -43,7 +45,7 @@ export interface SequentialOptions {
 export function describeSequential(o: SequentialOptions, cap: number): {
   mode: 'adaptive' | 'decision'; stages: number[]; split: 'even'; radius?: number; tolerance?: number;
 } {
-  const stages = doublingStages(cap, o.firstStage, 0.5).ends;
+  const stages = stageEnds(cap, o.firstStage);
   return o.stop.kind === 'decision'
     ? { mode: 'decision', stages, split: 'even', radius: o.stop.radius }
     : { mode: 'adaptive', stages, split: 'even', tolerance: o.stop.tolerance };
@@ -64,11 +66,17 @@ export function doublingStages(cap: number, first: number, alpha: number): Stage
   if (!(Number.isInteger(cap) && cap >= 1)) throw new RangeError(`stage cap must be an integer >= 1, got ${cap}`);
   if (!(Number.isInteger(first) && first >= 1)) throw new RangeError(`first stage must be an integer >= 1, got ${first}`);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
+  const ends = stageEnds(cap, first);
+  const each = (alpha / ends.length) * (1 - 1e-9);
+  return { ends, alphas: ends.map(() => each) };
+}
+
+/** Where the doubling stages end: first, 2 first, ... below the cap, then the cap. */
+export function stageEnds(cap: number, first: number): number[] {
   const ends: number[] = [];
   for (let m = Math.min(first, cap); m < cap; m *= 2) ends.push(m);
   ends.push(cap);
-  const each = (alpha / ends.length) * (1 - 1e-9);
-  return { ends, alphas: ends.map(() => each) };
+  return ends;
 }
 
 /** One fixed stage at the whole budget: exactly the paper's non-adaptive procedure. */
@@ -185,4 +193,48 @@ export class SequentialTracker {
       if (last || (this.rule && shouldStop(this.rule, this.sigma, o.bound, optimistic))) this.stopped[i] = true;
     });
   }
+}
+
+export interface StagedRun {
+  /** Job input positions, one per tracked bound. */
+  inputs: readonly number[];
+  plan: StagePlan;
+  bounds: readonly BoundKind[];
+  rule: StopRule | undefined;
+  sigma: number;
+  /** The noise stream and execution parameters; sample ranges come from the plan. */
+  spec: StreamSpec;
+  /** IRS replay: f's cached predictions, by job input position. */
+  reference?: (ArrayLike<number> | undefined)[];
+  /** Events in what was drawn for tracked input `g` (result position `q`): disagreements or votes for cA. */
+  hits: (drawn: MergedSamples, q: number, g: number) => number;
+  onProgress?: (samples: number) => void;
+  /** Called before the first stage and after every stage; models it marks in `stopped` sample no further. */
+  review?: (trackers: readonly SequentialTracker[]) => void;
+  stopped?: readonly boolean[];
+}
+
+/**
+ * Runs tracked inputs through the plan's stages for every model of the sampler: each stage
+ * draws the next sample range for the inputs still active, and the trackers apply the stop rule.
+ * Returns one tracker per model and the seconds spent per model and tracked input.
+ */
+export async function runStaged(sampler: MultiSampler, r: StagedRun): Promise<{ trackers: SequentialTracker[]; seconds: number[][] }> {
+  const trackers = Array.from({ length: sampler.models }, () => new SequentialTracker(r.plan, r.bounds, r.rule, r.sigma));
+  const seconds = trackers.map(() => r.inputs.map(() => 0));
+  r.review?.(trackers);
+  for (let k = 0; k < r.plan.ends.length; k++) {
+    const active = trackers.map((t, m) => (r.stopped?.[m] ? [] : t.active()));
+    if (active.every((a) => a.length === 0)) break;
+    const from = k === 0 ? 0 : r.plan.ends[k - 1];
+    const drawn = await sampler.sampleMany(active.map((a) => a.map((g) => r.inputs[g])), r.spec, from, r.plan.ends[k] - from, {
+      reference: r.reference, onProgress: r.onProgress,
+    });
+    active.forEach((a, m) => {
+      a.forEach((g, q) => (seconds[m][g] += drawn[m].seconds[q]));
+      trackers[m].complete(k, a, a.map((g, q) => r.hits(drawn[m], q, g)));
+    });
+    r.review?.(trackers);
+  }
+  return { trackers, seconds };
 }
