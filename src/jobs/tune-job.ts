@@ -19,7 +19,7 @@ import type { Classifier } from '../inference/classifier.ts';
 import { compressModel, METHODS, type Calibration, type Method } from '../onnx/compress/index.ts';
 import type { Certificate } from '../protocol/certificate.ts';
 import { certifiedAccuracy } from '../smoothing/metrics.ts';
-import type { Decision, Progress } from '../smoothing/irs.ts';
+import type { CandidateControl, Decision, Progress } from '../smoothing/irs.ts';
 import { DEFAULT_FIRST_STAGE } from '../smoothing/sequential.ts';
 import { gzipSize } from '../util/gzip.ts';
 import { UserError } from '../errors.ts';
@@ -133,7 +133,7 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
   const why: (undefined | 'dropped' | 'skipped')[] = compressed.map(() => undefined);
   // Candidates are reviewed smallest first after every stage, so `secured` is current for all smaller ones.
   const secured: boolean[] = compressed.map(() => false);
-  const control = {
+  const control: CandidateControl = {
     drop(model: number, decisions: readonly Decision[]): boolean {
       // An input counts only if certified with its label; the class certified is the cached cA.
       let reachable = 0;
@@ -159,7 +159,7 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
       }
       return false;
     },
-  } as { drop: (m: number, d: readonly Decision[]) => boolean; dropped?: boolean[] };
+  };
 
   const classifiers: Classifier[] = [];
   try {
