@@ -19,12 +19,13 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { TOOL } from '../src/version.ts';
 import { UserError } from '../src/errors.ts';
-import type { ServiceConfig } from '../src/service/runtime.ts';
+import type { JobDriver, ServiceConfig } from '../src/service/runtime.ts';
 import { keys, TENANT_PATTERN } from '../src/service/keys.ts';
 import { Busy, Conflict, NotFound } from '../src/service/errors.ts';
 import { ClassifierCache, readModel } from '../src/service/models.ts';
 import { executeShard, InputsCache } from '../src/service/shard.ts';
-import { pendingJobs, readCertificate, readJson, runJob } from '../src/coordinator/job-runner.ts';
+import { runJob } from '../src/coordinator/job-runner.ts';
+import { pendingJobs, readCertificate, readJson, submitJob } from '../src/coordinator/job-machine.ts';
 import { CompressRequest, describeIssues, JobRequest, ShardRequest, type JobDoc } from '../src/protocol/schemas.ts';
 import type { CertifyParamsDoc } from '../src/protocol/certificate.ts';
 import { certificateTsv } from '../src/protocol/tsv.ts';
@@ -74,12 +75,14 @@ export function createService(cfg: ServiceConfig): Service {
   let shardsInFlight = 0;
   const limit = (bytes: number) => bodyLimit({ maxSize: bytes, onError: (c) => c.json({ error: `request body exceeds ${bytes} bytes` }, 413) });
 
-  const startJob = (job: JobDoc) => {
-    const key = `${job.tenant}/${job.id}`;
-    if (running.has(key)) return;
-    const work = runJob(cfg, job, { classifiers, inputsCache, storeRetry: cfg.storeRetry }).finally(() => running.delete(key));
-    running.set(key, work);
-    cfg.background?.(work);
+  // Jobs run in this process unless the runtime brings its own driver (Workers: a Durable Object per job).
+  const jobs: JobDriver = cfg.jobs ?? {
+    kinds: ['certify', 'recertify', 'baseline', 'tune'],
+    async start(job) {
+      const key = `${job.tenant}/${job.id}`;
+      if (running.has(key)) return;
+      running.set(key, runJob(cfg, job, { classifiers, inputsCache, storeRetry: cfg.storeRetry }).finally(() => running.delete(key)));
+    },
   };
 
   app.onError((e, c) => {
@@ -180,40 +183,16 @@ export function createService(cfg: ServiceConfig): Service {
   app.post('/v1/jobs', limit(cfg.maxBodyBytes ?? MB), async (c) => {
     const tenant = c.get('tenant');
     const req = await body(c, JobRequest);
-    if (!(await cfg.store.head(keys.model(tenant, req.model)))) throw new NotFound(`model: ${req.model} not found (upload it with POST /v1/models)`);
-    if (req.kind !== 'certify') {
-      const original = await readCertificate(cfg.store, tenant, req.original);
-      if (original.kind !== 'certify') throw new UserError(`original: certificate ${req.original} is a ${original.kind} certificate; IRS needs a certify certificate`);
-      const n = (original.params as CertifyParamsDoc).n;
-      if (req.np > (original.cache?.samples ?? n)) throw new UserError(`np: ${req.np} exceeds the original certificate's ${original.cache?.samples ?? n} cached samples`);
-      if (req.kind === 'tune' && req.model !== original.model.sha256) {
-        throw new UserError(`model: tune compresses the model certificate ${original.id} certifies (${original.model.sha256}), not ${req.model}`);
-      }
-      const firstStage = req.kind === 'tune' ? req.firstStage : req.sequential?.firstStage;
-      if (firstStage !== undefined && firstStage > req.np) throw new UserError(`firstStage: ${firstStage} exceeds np ${req.np}`);
-      if (req.kind === 'recertify' || req.kind === 'tune') {
-        const cache = await cfg.store.get(keys.cache(tenant, original.id));
-        if (!cache) throw new Conflict(`original: the IRS cache of certificate ${original.id} is missing`);
-        const sha = await sha256Hex(cache);
-        if (sha !== original.cache?.sha256) throw new Conflict(`original: the stored IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache?.sha256})`);
-      }
-    }
-    const id = (await sha256Hex(new TextEncoder().encode(canonicalJson({ tenant, req })))).slice(0, 32);
-    const existing = await readJson<JobDoc>(cfg.store, keys.job(tenant, id));
-    if (existing && existing.status !== 'failed') {
-      if (existing.status !== 'done') startJob(existing); // an aggregator restarted: resume
-      return c.json(view(existing), 200);
-    }
-    const now = new Date().toISOString();
-    const job: JobDoc = { id, tenant, request: req, status: 'queued', createdAt: now, updatedAt: now, progress: { samplesDone: 0, samplesTotal: 0 } };
-    await cfg.store.put(keys.job(tenant, id), json(job), { contentType: 'application/json' });
-    startJob(job);
-    return c.json(view(job), 202);
+    if (!jobs.kinds.includes(req.kind)) throw new UserError(`kind: ${req.kind} jobs do not run on this runtime (it runs ${jobs.kinds.join(', ')})`);
+    const { job, created } = await submitJob(cfg, tenant, req, { classifiers, plan: jobs.plan?.(req) });
+    if (job.status !== 'done') await jobs.start(job); // new, or left unfinished by an aggregator that stopped: resume
+    return c.json(view(job), created ? 202 : 200);
   });
 
   app.get('/v1/jobs/:id', async (c) => {
     const job = await readJson<JobDoc>(cfg.store, keys.job(c.get('tenant'), sanitize(c.req.param('id'))));
     if (!job) throw new NotFound(`job ${c.req.param('id')} not found`);
+    if (job.status === 'queued' || job.status === 'running') await jobs.touch?.(job);
     return c.json(view(job));
   });
 
@@ -228,9 +207,9 @@ export function createService(cfg: ServiceConfig): Service {
   return {
     app,
     async resumePending() {
-      const jobs = await pendingJobs(cfg.store);
-      jobs.forEach(startJob);
-      return jobs.length;
+      const pending = await pendingJobs(cfg.store);
+      for (const job of pending) await jobs.start(job);
+      return pending.length;
     },
     async idle() {
       while (running.size) await Promise.allSettled([...running.values()]);

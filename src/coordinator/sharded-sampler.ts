@@ -16,6 +16,37 @@ export interface ShardDispatcher {
   dispatch(request: ShardRequest): Promise<ShardResponse>;
 }
 
+/**
+ * Thrown by a dispatcher that does not wait for results (the Workers job object sends shards to
+ * a Queue): the shard is recorded as wanted, and the sampler goes on with the other shards.
+ */
+export class ShardPending extends Error {
+  override name = 'ShardPending';
+}
+
+/** A shard the job is waiting for: its content-addressed key and its request. */
+export interface WantedShard {
+  key: string;
+  request: ShardRequest;
+}
+
+/**
+ * The job cannot go on until these shards are computed (a deferring dispatcher was used). The
+ * job's algorithm is a pure function of the stored shard results, so running it again once they
+ * are stored continues exactly where it stopped.
+ */
+export class JobSuspended extends Error {
+  override name = 'JobSuspended';
+  constructor(readonly shards: WantedShard[]) {
+    super(`waiting for ${shards.length} shard(s)`);
+  }
+}
+
+/** The shard's content address: a shard is a pure function of its request. */
+export async function shardKey(request: ShardRequest): Promise<string> {
+  return (await sha256Hex(new TextEncoder().encode(canonicalJson(request)))).slice(0, 40);
+}
+
 export interface ShardStore {
   get(key: string): Promise<ShardResponse | undefined>;
   put(key: string, result: ShardResponse): Promise<void>;
@@ -32,6 +63,11 @@ export interface ShardedSamplerOptions {
   /** Shards in flight at once. */
   concurrency: number;
   results?: ShardStore;
+  /**
+   * IRS replay: name f's cached predictions by the stored cache of this certificate instead of
+   * inlining them (job input position = cache entry), so a shard request stays small.
+   */
+  referenceCache?: { certificate: string; sha256: string };
 }
 
 export function shardedSampler(o: ShardedSamplerOptions): Sampler {
@@ -50,19 +86,26 @@ export function shardedSampler(o: ShardedSamplerOptions): Sampler {
             inputs: g.map((pos) => ({ inputs: o.inputs, index: inputs[pos] })),
             sigma: spec.sigma, seed: spec.seed, stream: spec.stream, start: first, count: n, batchSize: spec.batchSize,
             ...(options.record ? { record: true } : {}),
-            ...(options.reference ? { reference: g.map((pos) => encodePredictions(Int16Array.from(sliceOf(options.reference![pos], first, n)))) } : {}),
+            ...(options.reference && o.referenceCache ? { referenceCache: { ...o.referenceCache, entries: g.map((pos) => inputs[pos]) } } : {}),
+            ...(options.reference && !o.referenceCache ? { reference: g.map((pos) => encodePredictions(Int16Array.from(sliceOf(options.reference![pos], first, n)))) } : {}),
           };
           tasks.push({ group, request });
         }
       });
       let next = 0;
+      const wanted: WantedShard[] = [];
       const worker = async () => {
         while (next < tasks.length) {
           const { group, request } = tasks[next++];
-          const key = (await sha256Hex(new TextEncoder().encode(canonicalJson(request)))).slice(0, 40);
+          const key = await shardKey(request);
           let result = await o.results?.get(key);
           if (!result) {
-            result = await o.dispatcher.dispatch(request);
+            try {
+              result = await o.dispatcher.dispatch(request);
+            } catch (e) {
+              if (e instanceof ShardPending) { wanted.push({ key, request }); continue; }
+              throw e;
+            }
             checkResponse(request, result);
             await o.results?.put(key, result);
           }
@@ -71,6 +114,7 @@ export function shardedSampler(o: ShardedSamplerOptions): Sampler {
         }
       };
       await Promise.all(Array.from({ length: Math.min(o.concurrency, tasks.length) }, worker));
+      if (wanted.length) throw new JobSuspended(wanted);
       const parts = mergers.map((m) => m.result());
       return {
         start, count,
@@ -97,7 +141,7 @@ export function checkResponse(req: ShardRequest, res: ShardResponse): void {
   if (res.counts.length !== k || res.seconds.length !== k) bad('wrong number of inputs');
   if (res.counts.some((c) => c.reduce((a, b) => a + b, 0) > req.count)) bad('more votes than samples');
   if (req.record && (!res.predictions || res.predictions.length !== k)) bad('predictions missing');
-  if (req.reference && (!res.disagreements || res.disagreements.length !== k || res.disagreements.some((d) => d > req.count))) bad('disagreements missing');
+  if ((req.reference || req.referenceCache) && (!res.disagreements || res.disagreements.length !== k || res.disagreements.some((d) => d > req.count))) bad('disagreements missing');
 }
 
 function toOutput(req: ShardRequest, res: ShardResponse): ShardOutput {

@@ -13,10 +13,13 @@ import { TOOL } from '../version.ts';
 import {
   CERTIFICATE_FORMAT, certificateId, type Certificate, type CertifyParamsDoc, type InputResult, type ModelRef, type OriginalRef,
 } from '../protocol/certificate.ts';
-import { checkInputsFit, inputsDigest, requireBatchInvariance, resultRow, summarize, type JobInputs } from './common.ts';
+import { inputsDigest, preflight, resultRow, summarize, type JobInputs } from './common.ts';
 
 export interface CertifyJob {
-  classifier: Classifier;
+  /** The model in this process: preflight checks run on it and, without `sampler`, samples are drawn on it. */
+  classifier?: Classifier;
+  /** The backend shards run on, when there is no `classifier` (the job was preflighted at submission). */
+  backend?: string;
   model: ModelRef;
   data: JobInputs;
   params: CertifyParams;
@@ -37,15 +40,17 @@ export interface CertifyJobResult {
 
 export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> {
   const { classifier, data, params } = job;
-  checkInputsFit(classifier, data);
-  await requireBatchInvariance(classifier, data, params.sigma);
-  const results = await certify(job.sampler ?? localSampler(classifier, data.inputs), data.inputs.length, params, job.onProgress);
+  if (classifier) await preflight(classifier, data, params.sigma);
+  const sampler = job.sampler ?? (classifier ? localSampler(classifier, data.inputs) : undefined);
+  const backend = classifier?.backend ?? job.backend;
+  if (!sampler || !backend) throw new Error('a certify job needs a classifier, or a sampler and its backend');
+  const results = await certify(sampler, data.inputs.length, params, job.onProgress);
   const kind = job.baselineOf ? 'baseline' : 'certify';
   if (params.sequential && !job.baselineOf) throw new Error('staged estimation is for baselines only: a certify job must keep all n predictions for the IRS cache');
   const paramsDoc: CertifyParamsDoc = {
     sigma: params.sigma, seed: params.seed, noise: NOISE_SCHEME, n0: params.n0, n: params.n, alpha: params.alpha,
     ...(params.sequential ? { sequential: describeSequential(params.sequential, params.n) } : {}),
-    batchSize: params.batchSize, backend: classifier.backend,
+    batchSize: params.batchSize, backend,
   };
   const dataRef = { source: data.source, indices: data.indices, inputsSha256: await inputsDigest(data.inputs) };
   const id = await certificateId({ kind, model: job.model, data: dataRef, params: paramsDoc, original: job.baselineOf });

@@ -61,6 +61,17 @@ export async function requireBatchInvariance(classifier: Classifier, job: JobInp
   }
 }
 
+/**
+ * What must hold before any sample is drawn for a model on a job's inputs: the inputs fit the
+ * model, and its predictions do not depend on the batch. Runs a few inferences, so the
+ * functions run it once when a job is submitted; a job object that only plans and merges
+ * (the Workers aggregator) never needs a classifier.
+ */
+export async function preflight(classifier: Classifier, job: JobInputs, sigma: number): Promise<void> {
+  checkInputsFit(classifier, job);
+  await requireBatchInvariance(classifier, job, sigma);
+}
+
 /** Noise-free accuracy: the fraction of inputs whose top class is their label. */
 export async function cleanAccuracy(classifier: Classifier, job: JobInputs, batchSize = 500): Promise<number> {
   const dim = classifier.inputSize;

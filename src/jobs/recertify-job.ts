@@ -14,7 +14,10 @@ import {
 import { checkInputsFit, inputsDigest, requireBatchInvariance, resultRow, summarize, type JobInputs } from './common.ts';
 
 export interface RecertifyJob {
-  classifier: Classifier;
+  /** The model in this process (preflight, and sampling without `sampler`); or give `backend`. */
+  classifier?: Classifier;
+  /** The backend shards run on, when there is no `classifier` (preflighted at submission). */
+  backend?: string;
   model: ModelRef;
   data: JobInputs;
   original: Certificate;
@@ -63,12 +66,13 @@ export async function openOriginal(original: Certificate, cacheBytes: Uint8Array
 }
 
 export async function runRecertifyJob(job: RecertifyJob): Promise<Certificate> {
-  const [certificate] = await runRecertifyCandidates({ ...job, candidates: [{ classifier: job.classifier, model: job.model }] });
+  const [certificate] = await runRecertifyCandidates({ ...job, candidates: [{ classifier: job.classifier, backend: job.backend, model: job.model }] });
   return certificate;
 }
 
 export interface Candidate {
-  classifier: Classifier;
+  classifier?: Classifier;
+  backend?: string;
   model: ModelRef;
 }
 
@@ -82,10 +86,13 @@ export async function runRecertifyCandidates(
   const { data, original, candidates } = job;
   if (candidates.length === 0) throw new UserError('no candidate models to recertify');
   if (job.sampler && candidates.length > 1) throw new Error('a custom sampler serves one model; recertify candidates one by one');
-  for (const c of candidates) checkInputsFit(c.classifier, data);
+  for (const c of candidates) if (c.classifier) checkInputsFit(c.classifier, data);
   const { params: op, entries } = await openOriginal(original, job.cacheBytes, data, job.np);
-  for (const c of candidates) await requireBatchInvariance(c.classifier, data, op.sigma);
-  const sampler = job.sampler ? singleModel(job.sampler) : localMultiSampler(candidates.map((c) => c.classifier), data.inputs);
+  for (const c of candidates) if (c.classifier) await requireBatchInvariance(c.classifier, data, op.sigma);
+  const local = candidates.map((c) => c.classifier).filter((c): c is Classifier => c !== undefined);
+  if (!job.sampler && local.length !== candidates.length) throw new Error('recertifying in this process needs every candidate\'s classifier');
+  if (candidates.some((c) => !c.classifier && !c.backend)) throw new Error('a candidate without a classifier must name its backend');
+  const sampler = job.sampler ? singleModel(job.sampler) : localMultiSampler(local, data.inputs);
   const all = await recertifyMany(sampler, entries, {
     sigma: op.sigma, seed: op.seed, batchSize: job.batchSize, shardSize: job.shardSize,
     np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma, sequential: job.sequential,
@@ -100,7 +107,7 @@ async function recertifyCertificate(
   const params: IrsParamsDoc = {
     sigma: op.sigma, seed: op.seed, noise: NOISE_SCHEME, np: job.np, alpha: op.alpha, n: op.n, alphaZeta: job.alphaZeta,
     gamma: job.gamma, ...(job.sequential ? { sequential: describeSequential(job.sequential, job.np) } : {}),
-    batchSize: job.batchSize, backend: c.classifier.backend,
+    batchSize: job.batchSize, backend: c.classifier?.backend ?? c.backend!,
   };
   const originalRef = { id: original.id, modelSha256: original.model.sha256 };
   const dataRef = { ...original.data };

@@ -43,10 +43,17 @@ export const ShardRequest = z.object({
   record: z.boolean().optional(),
   /** Per input: f's cached predictions for this sample range (base64 int16 LE): count disagreements. */
   reference: z.array(z.string()).optional(),
+  /**
+   * The same by reference, so a request stays small (a Queue message is at most 128 KB): per
+   * input, entry `entries[k]` of the stored IRS cache of `certificate`, whose bytes hash to `sha256`.
+   */
+  referenceCache: z.object({ certificate: CertificateId, sha256: Sha256, entries: z.array(z.number().int().min(0)) }).strict().optional(),
 }).strict()
   .refine((r) => r.start + r.count <= 2 ** 32, { message: 'start + count must be at most 2^32', path: ['count'] })
   .refine((r) => r.count * r.inputs.length <= LIMITS.shardSamples, { message: `count x inputs must be at most ${LIMITS.shardSamples}`, path: ['count'] })
-  .refine((r) => !r.reference || r.reference.length === r.inputs.length, { message: 'reference needs one entry per input', path: ['reference'] });
+  .refine((r) => !r.reference || r.reference.length === r.inputs.length, { message: 'reference needs one entry per input', path: ['reference'] })
+  .refine((r) => !r.referenceCache || r.referenceCache.entries.length === r.inputs.length, { message: 'referenceCache.entries needs one entry per input', path: ['referenceCache', 'entries'] })
+  .refine((r) => !(r.reference && r.referenceCache), { message: 'give reference or referenceCache, not both', path: ['referenceCache'] });
 export type ShardRequest = z.infer<typeof ShardRequest>;
 
 export const ShardResponse = z.object({
@@ -173,6 +180,8 @@ export interface JobDoc {
   createdAt: string;
   updatedAt: string;
   progress: { samplesDone: number; samplesTotal: number; etaSeconds?: number };
+  /** How the driver cuts the job into shards, fixed at submission (never changes a result). */
+  plan?: { shardSamples: number; inputsPerShard: number };
   certificateId?: string;
   /** tune: every candidate's outcome and the choice (null when none meets the target). */
   tune?: unknown;

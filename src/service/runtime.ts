@@ -5,6 +5,19 @@
 import type { ObjectStore } from '../store/types.ts';
 import type { BackendName } from '../inference/classifier.ts';
 import type { Dataset } from '../data/dataset.ts';
+import type { JobDoc, JobRequest } from '../protocol/schemas.ts';
+
+/** The port between the HTTP layer and whatever drives jobs on this runtime. */
+export interface JobDriver {
+  /** Job kinds it runs; others are refused at submission with a message. */
+  readonly kinds: readonly JobRequest['kind'][];
+  /** How it cuts a new job into shards (stored with the job). */
+  plan?(request: JobRequest): JobDoc['plan'];
+  /** Starts a submitted job, or resumes one that is not finished. Idempotent. */
+  start(job: JobDoc): Promise<void>;
+  /** A client looked at an unfinished job: make sure something will advance it. */
+  touch?(job: JobDoc): Promise<void>;
+}
 
 export interface ServiceConfig {
   store: ObjectStore;
@@ -20,8 +33,11 @@ export interface ServiceConfig {
   backend: BackendName;
   /** Bundled datasets (mnist:test, mnist:train) where the runtime can read them. */
   dataset?: (source: string) => Dataset;
-  /** Keeps background work (a running job) alive after the response (workerd: waitUntil). */
-  background?: (work: Promise<unknown>) => void;
+  /**
+   * What runs submitted jobs. Default: this process (coordinator/job-runner.ts). The Workers
+   * entry passes one Durable Object per job instead.
+   */
+  jobs?: JobDriver;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   /** Largest model upload, in bytes. */

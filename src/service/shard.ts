@@ -8,6 +8,8 @@ import { runShard } from '../smoothing/sampler.ts';
 import { decodePredictions, encodePredictions } from '../protocol/codec.ts';
 import type { ShardRequest, ShardResponse } from '../protocol/schemas.ts';
 import { parseNpy, type NpyArray } from '../data/npy-codec.ts';
+import { decodeCache, type CacheEntry } from '../store/cache-codec.ts';
+import { sha256Hex } from '../util/digest.ts';
 import { UserError } from '../errors.ts';
 import { keys } from './keys.ts';
 import { NotFound } from './errors.ts';
@@ -34,8 +36,37 @@ export class InputsCache {
   }
 }
 
+/**
+ * Decoded IRS caches named by shard requests (referenceCache), a few kept, each checked against
+ * the sha256 the request names: a replaced or damaged cache is refused, never replayed.
+ */
+export class ReferenceCaches {
+  private readonly entries = new Map<string, Promise<CacheEntry[]>>();
+  constructor(private readonly capacity = 2) {}
+
+  get(store: ObjectStore, tenant: string, certificate: string, sha256: string): Promise<CacheEntry[]> {
+    const key = `${tenant}/${certificate}/${sha256}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = store.get(keys.cache(tenant, certificate)).then(async (bytes) => {
+        if (!bytes) throw new NotFound(`referenceCache: the IRS cache of certificate ${certificate} is missing`);
+        const actual = await sha256Hex(bytes);
+        if (actual !== sha256) throw new UserError(`referenceCache: the stored IRS cache of certificate ${certificate} hashes to ${actual}, the request names ${sha256}`);
+        return decodeCache(bytes).entries;
+      });
+      entry.catch(() => this.entries.delete(key));
+      this.entries.set(key, entry);
+      while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return entry;
+  }
+}
+
+const sharedReferenceCaches = new ReferenceCaches();
+
 export async function executeShard(
   store: ObjectStore, classifiers: ClassifierCache, inputsCache: InputsCache, tenant: string, req: ShardRequest,
+  referenceCaches: ReferenceCaches = sharedReferenceCaches,
 ): Promise<ShardResponse> {
   const classifier = await classifiers.get(store, tenant, req.model);
   const dim = classifier.inputSize;
@@ -61,6 +92,15 @@ export async function executeShard(
     } catch (e) {
       throw new UserError(`reference: ${(e as Error).message}`);
     }
+  }
+  if (req.referenceCache) {
+    const { certificate, sha256, entries } = req.referenceCache;
+    const cache = await referenceCaches.get(store, tenant, certificate, sha256);
+    reference = entries.map((e, k) => {
+      if (e >= cache.length) throw new UserError(`referenceCache.entries.${k}: ${e} is beyond the cache's ${cache.length} inputs`);
+      if (req.start + req.count > cache[e].predictions.length) throw new UserError(`referenceCache: samples ${req.start}..${req.start + req.count} go beyond the ${cache[e].predictions.length} cached`);
+      return cache[e].predictions.subarray(req.start, req.start + req.count);
+    });
   }
   const out = await runShard(classifier, inputs, req, { record: req.record, reference, referenceOffset: req.start });
   return {

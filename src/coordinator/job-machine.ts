@@ -1,0 +1,336 @@
+/**
+ * A job's state machine, written once for every runtime.
+ *
+ *   submitJob   validate the request, resolve the model, inputs, original and cache, run the
+ *               preflight checks on the model (a few inferences), store the job document;
+ *   runPlanned  run the job's algorithm (CERTIFY, IRS, the baseline, tune) against a Sampler;
+ *   finalize    write the cache, then the certificate, then the job document: a visible
+ *               certificate is always whole.
+ *
+ * The algorithm is a pure function of the stored shard results (noise is counter-based, merging
+ * is exact), so a driver may run it again at any time and it continues where it stopped. Two
+ * drivers use this:
+ *   - Node and Deno (coordinator/job-runner.ts): the sampler awaits every shard, computed in
+ *     this process or on shard workers over HTTP;
+ *   - the Workers job object (functions/workers/job-object.ts): the sampler's dispatcher defers
+ *     every missing shard (ShardPending), the run ends in JobSuspended listing the current
+ *     wave's shards, which go to a Queue; when they are all stored the object runs it again.
+ * Only the transport differs: an awaited call, or a queue message.
+ */
+import { StoreError, type ObjectStore } from '../store/types.ts';
+import type { ServiceConfig } from '../service/runtime.ts';
+import { keys } from '../service/keys.ts';
+import { readModel, type ClassifierCache } from '../service/models.ts';
+import { NotFound, Conflict } from '../service/errors.ts';
+import { loadClassifier } from '../inference/index.ts';
+import { runCertifyJob } from '../jobs/certify-job.ts';
+import { runRecertifyJob } from '../jobs/recertify-job.ts';
+import { runTuneJob, tuneSummary, type TuneResult } from '../jobs/tune-job.ts';
+import { preflight, type JobInputs } from '../jobs/common.ts';
+import { selectIndices } from '../data/dataset.ts';
+import { encodeNpy, parseNpy } from '../data/npy-codec.ts';
+import type { Certificate, CertifyParamsDoc, ModelRef } from '../protocol/certificate.ts';
+import type { DataSpec, JobDoc, JobRequest, SequentialRequest, ShardResponse } from '../protocol/schemas.ts';
+import { DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
+import type { Sampler } from '../smoothing/stream.ts';
+import { UserError } from '../errors.ts';
+import { canonicalJson, sha256Hex } from '../util/digest.ts';
+import { JobSuspended, shardedSampler, type ShardDispatcher } from './sharded-sampler.ts';
+import { PermanentShardError } from './http-dispatcher.ts';
+
+const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+const parse = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as T;
+
+/** Samples per shard and input, and inputs per shard, unless a job's plan says otherwise. */
+export const DEFAULT_SHARD_SAMPLES = 2000;
+export const DEFAULT_INPUTS_PER_SHARD = 8;
+
+export async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  const b = await store.get(key);
+  return b ? parse<T>(b) : undefined;
+}
+
+export async function readCertificate(store: ObjectStore, tenant: string, id: string): Promise<Certificate> {
+  const cert = await readJson<Certificate>(store, keys.certificate(tenant, id));
+  if (!cert) throw new NotFound(`certificate ${id} not found`);
+  return cert;
+}
+
+/** Resolves a job's inputs: a bundled dataset (where the runtime has it) or a stored .npy. */
+export async function resolveInputs(cfg: ServiceConfig, tenant: string, spec: DataSpec): Promise<JobInputs> {
+  if ('source' in spec) {
+    if (!cfg.dataset) throw new UserError(`data.source: ${spec.source} is not available on this runtime; upload the inputs as .npy (POST /v1/inputs)`);
+    const ds = cfg.dataset(spec.source);
+    if (spec.offset >= ds.size) throw new UserError(`data.offset: ${spec.offset} is beyond ${spec.source} (${ds.size} inputs)`);
+    const indices = selectIndices(ds.size, spec.count, spec.skip, spec.offset);
+    return { source: spec.source, indices, inputs: indices.map((i) => ds.input(i)), labels: indices.map((i) => ds.label(i)) };
+  }
+  const bytes = await cfg.store.get(keys.inputs(tenant, spec.inputs));
+  if (!bytes) throw new NotFound(`data.inputs: inputs ${spec.inputs} not found`);
+  const file = parseNpy(bytes, `inputs ${spec.inputs}`);
+  const [size, ...shape] = file.shape;
+  const per = shape.reduce((a, b) => a * b, 1);
+  if (spec.offset >= size) throw new UserError(`data.offset: ${spec.offset} is beyond the ${size} stored inputs`);
+  if (spec.labels && spec.labels.length !== size) throw new UserError(`data.labels: expected ${size} labels, got ${spec.labels.length}`);
+  const indices = selectIndices(size, spec.count ?? size, spec.skip, spec.offset);
+  return {
+    source: `inputs:${spec.inputs}`,
+    indices,
+    inputs: indices.map((i) => Float32Array.from(file.values.subarray(i * per, (i + 1) * per))),
+    labels: indices.map((i) => spec.labels?.[i] ?? -1),
+  };
+}
+
+/** A certificate's inputs, in its order (recertify and baseline reuse them). */
+async function originalInputs(cfg: ServiceConfig, tenant: string, cert: Certificate): Promise<JobInputs> {
+  const { source, indices } = cert.data;
+  const labels = cert.results.map((r) => r.label);
+  if (source === 'mnist:test' || source === 'mnist:train') {
+    if (!cfg.dataset) throw new UserError(`original: its inputs (${source}) are not available on this runtime`);
+    const ds = cfg.dataset(source);
+    return { source, indices, inputs: indices.map((i) => ds.input(i)), labels };
+  }
+  if (!source.startsWith('inputs:')) throw new UserError(`original: its inputs (${source}) are not available to the service`);
+  const all = await resolveInputs(cfg, tenant, { inputs: source.slice('inputs:'.length), skip: 1, offset: 0 });
+  return { source, indices, inputs: indices.map((i) => all.inputs[i]), labels };
+}
+
+/** Everything a job's algorithm reads, resolved from the store. */
+export interface LoadedJob {
+  job: JobDoc;
+  model: ModelRef;
+  data: JobInputs;
+  /** The stored .npy holding the job's inputs in job order, which shards refer to. */
+  inputsSha256: string;
+  original?: Certificate;
+  cacheBytes?: Uint8Array;
+  /** Samples the job draws at most (progress). */
+  samplesTotal: number;
+}
+
+/**
+ * Resolves a job's model, inputs, original and cache, with every check that needs the store
+ * (errors name the request field), and stores the job's inputs file. No inference.
+ */
+export async function loadJob(cfg: ServiceConfig, job: JobDoc): Promise<LoadedJob> {
+  const { tenant, request: req } = job;
+  const head = await cfg.store.head(keys.model(tenant, req.model));
+  if (!head) throw new NotFound(`model: ${req.model} not found (upload it with POST /v1/models)`);
+  const model = { sha256: req.model, bytes: head.size };
+  let original: Certificate | undefined;
+  let cacheBytes: Uint8Array | undefined;
+  let data: JobInputs;
+  if (req.kind === 'certify') data = await resolveInputs(cfg, tenant, req.data);
+  else {
+    original = await readCertificate(cfg.store, tenant, req.original);
+    if (original.kind !== 'certify') throw new UserError(`original: certificate ${req.original} is a ${original.kind} certificate; IRS needs a certify certificate`);
+    const n = (original.params as CertifyParamsDoc).n;
+    if (req.np > (original.cache?.samples ?? n)) throw new UserError(`np: ${req.np} exceeds the original certificate's ${original.cache?.samples ?? n} cached samples`);
+    if (req.kind === 'tune' && req.model !== original.model.sha256) {
+      throw new UserError(`model: tune compresses the model certificate ${original.id} certifies (${original.model.sha256}), not ${req.model}`);
+    }
+    const firstStage = req.kind === 'tune' ? req.firstStage : req.sequential?.firstStage;
+    if (firstStage !== undefined && firstStage > req.np) throw new UserError(`firstStage: ${firstStage} exceeds np ${req.np}`);
+    if (req.kind === 'recertify' || req.kind === 'tune') {
+      cacheBytes = await cfg.store.get(keys.cache(tenant, original.id));
+      if (!cacheBytes) throw new Conflict(`original: the IRS cache of certificate ${original.id} is missing`);
+      const sha = await sha256Hex(cacheBytes);
+      if (sha !== original.cache?.sha256) throw new Conflict(`original: the stored IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache?.sha256})`);
+    }
+    data = await originalInputs(cfg, tenant, original);
+  }
+  const shape = [data.inputs.length, data.inputs[0].length];
+  const flat = new Float32Array(shape[0] * shape[1]);
+  data.inputs.forEach((x, i) => flat.set(x, i * shape[1]));
+  const npy = encodeNpy(flat, shape, '<f4');
+  const inputsSha256 = await sha256Hex(npy);
+  await cfg.store.putIfAbsent(keys.inputs(tenant, inputsSha256), npy);
+  return { job, model, data, inputsSha256, original, cacheBytes, samplesTotal: data.inputs.length * samplesPerInput(req, original) };
+}
+
+function samplesPerInput(req: JobRequest, original: Certificate | undefined): number {
+  switch (req.kind) {
+    case 'certify': return req.n0 + req.n;
+    case 'baseline': return (req.n0 ?? (original!.params as CertifyParamsDoc).n0) + req.np;
+    case 'tune': return req.np * req.candidates.length;
+    case 'recertify': return req.np;
+  }
+}
+
+/** The checks that need the model itself (inputs fit it; batch invariance), run once at submission. */
+export async function preflightJob(cfg: ServiceConfig, loaded: LoadedJob, classifiers?: ClassifierCache): Promise<void> {
+  const { job, data, original } = loaded;
+  if (job.request.kind === 'tune') return; // tune checks each candidate it compresses
+  const classifier = classifiers
+    ? await classifiers.get(cfg.store, job.tenant, job.request.model)
+    : await loadClassifier(await readModel(cfg.store, job.tenant, job.request.model), cfg.backend);
+  try {
+    const sigma = job.request.kind === 'certify' ? job.request.sigma : (original!.params as CertifyParamsDoc).sigma;
+    await preflight(classifier, data, sigma);
+  } finally {
+    if (!classifiers) await classifier.dispose();
+  }
+}
+
+/** The content-addressed id of a tenant's job request. */
+export async function jobId(tenant: string, request: JobRequest): Promise<string> {
+  return (await sha256Hex(new TextEncoder().encode(canonicalJson({ tenant, req: request })))).slice(0, 32);
+}
+
+export interface Submission {
+  job: JobDoc;
+  /** false: the same request was submitted before and has not failed (resume it if not done). */
+  created: boolean;
+}
+
+/**
+ * POST /v1/jobs on every runtime: the same request is the same job (content-addressed id), so
+ * a repeated submission returns the existing job; a failed one may be submitted again.
+ */
+export async function submitJob(
+  cfg: ServiceConfig, tenant: string, request: JobRequest, options: { classifiers?: ClassifierCache; plan?: JobDoc['plan'] } = {},
+): Promise<Submission> {
+  const id = await jobId(tenant, request);
+  const existing = await readJson<JobDoc>(cfg.store, keys.job(tenant, id));
+  if (existing && existing.status !== 'failed') return { job: existing, created: false };
+  const now = new Date().toISOString();
+  const job: JobDoc = {
+    id, tenant, request, status: 'queued', createdAt: now, updatedAt: now, progress: { samplesDone: 0, samplesTotal: 0 },
+    ...(options.plan ? { plan: options.plan } : {}),
+  };
+  const loaded = await loadJob(cfg, job);
+  await preflightJob(cfg, loaded, options.classifiers);
+  job.progress.samplesTotal = loaded.samplesTotal;
+  await saveJob(cfg.store, job);
+  return { job, created: true };
+}
+
+export async function saveJob(store: ObjectStore, job: JobDoc, patch: Partial<JobDoc> = {}): Promise<JobDoc> {
+  Object.assign(job, patch, { updatedAt: new Date().toISOString() });
+  await store.put(keys.job(job.tenant, job.id), json(job), { contentType: 'application/json' });
+  return job;
+}
+
+/** Where a job's finished shard results live: under the job, by shard key. */
+export function shardResults(store: ObjectStore, job: JobDoc) {
+  return {
+    get: (key: string) => readJson<ShardResponse>(store, keys.shardResult(job.tenant, job.id, key)),
+    put: (key: string, r: ShardResponse) => store.put(keys.shardResult(job.tenant, job.id, key), json(r)).then(() => {}),
+  };
+}
+
+/** The job's sampler: shards over its stored inputs, results persisted under the job. */
+export function jobSampler(store: ObjectStore, loaded: LoadedJob, dispatcher: ShardDispatcher, concurrency: number): Sampler {
+  const { job, original } = loaded;
+  return shardedSampler({
+    model: job.request.model, inputs: loaded.inputsSha256, dispatcher, results: shardResults(store, job),
+    shardSamples: job.plan?.shardSamples ?? DEFAULT_SHARD_SAMPLES,
+    inputsPerShard: job.plan?.inputsPerShard ?? DEFAULT_INPUTS_PER_SHARD,
+    concurrency,
+    ...(job.request.kind === 'recertify' && original?.cache ? { referenceCache: { certificate: original.id, sha256: original.cache.sha256 } } : {}),
+  });
+}
+
+export type JobOutcome =
+  | { kind: 'certificate'; certificate: Certificate; cache?: Uint8Array }
+  | { kind: 'tune'; result: TuneResult };
+
+/**
+ * Runs the job's algorithm. Samples come from `sampler` (shards); `backend` is what they run on.
+ * Tune jobs compress and recertify their candidates in this process (they share each batch of
+ * noise, which the single-model shard protocol cannot express).
+ */
+export async function runPlanned(
+  cfg: ServiceConfig, loaded: LoadedJob, o: { sampler: Sampler; onProgress?: (samples: number) => void },
+): Promise<JobOutcome> {
+  const req = loaded.job.request;
+  const { model, data, original } = loaded;
+  const backend = cfg.backend;
+  if (req.kind === 'certify') {
+    const { certificate, cache } = await runCertifyJob({
+      backend, model, data, sampler: o.sampler, onProgress: o.onProgress,
+      params: { sigma: req.sigma, seed: req.seed, n0: req.n0, n: req.n, alpha: req.alpha, batchSize: req.batchSize, shardSize: req.shardSize },
+    });
+    return { kind: 'certificate', certificate, cache };
+  }
+  if (req.kind === 'recertify') {
+    const certificate = await runRecertifyJob({
+      backend, model, data, original: original!, cacheBytes: loaded.cacheBytes!, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma,
+      sequential: sequentialOptions(req.sequential), batchSize: req.batchSize, shardSize: req.shardSize, sampler: o.sampler, onProgress: o.onProgress,
+    });
+    return { kind: 'certificate', certificate };
+  }
+  if (req.kind === 'baseline') {
+    const op = original!.params as CertifyParamsDoc;
+    const { certificate } = await runCertifyJob({
+      backend, model, data, sampler: o.sampler, onProgress: o.onProgress, baselineOf: { id: original!.id, modelSha256: original!.model.sha256 },
+      params: {
+        sigma: op.sigma, seed: op.seed, n0: req.n0 ?? op.n0, n: req.np, alpha: op.alpha + req.alphaZeta, batchSize: req.batchSize, shardSize: req.shardSize,
+        sequential: sequentialOptions(req.sequential),
+      },
+    });
+    return { kind: 'certificate', certificate };
+  }
+  let calibration;
+  if (req.candidates.some((c) => c.method === 'int8')) {
+    const spec = req.calibration ?? { source: 'mnist:train' as const, count: 512 };
+    if (!cfg.dataset) throw new UserError(`calibration.source: ${spec.source} is not available on this runtime`);
+    const ds = cfg.dataset(spec.source);
+    calibration = { source: spec.source, inputs: Array.from({ length: Math.min(spec.count, ds.size) }, (_, i) => ds.input(i)) };
+  }
+  const result = await runTuneJob({
+    modelBytes: await readModel(cfg.store, loaded.job.tenant, req.model), original: original!, cacheBytes: loaded.cacheBytes!, data,
+    candidates: req.candidates, target: req.target, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma, firstStage: req.firstStage,
+    batchSize: req.batchSize, backend, calibration, onProgress: o.onProgress,
+  });
+  return { kind: 'tune', result };
+}
+
+/** Writes what a finished job produced, the certificate after its cache, then marks it done. */
+export async function finalize(store: ObjectStore, job: JobDoc, outcome: JobOutcome): Promise<JobDoc> {
+  const tenant = job.tenant;
+  const total = job.progress.samplesTotal;
+  const progress = { samplesDone: total, samplesTotal: total, etaSeconds: 0 };
+  if (outcome.kind === 'tune') {
+    const { result } = outcome;
+    // Every finished candidate's certificate is stored; the chosen model too; the job links the choice's.
+    for (const [name, cert] of result.certificates) {
+      const c = result.candidates.find((x) => x.candidate === name)!;
+      if (result.choice?.candidate === name) await store.putIfAbsent(keys.model(tenant, c.sha256), result.choice.bytes, { contentType: 'application/octet-stream' });
+      await store.put(keys.certificate(tenant, cert.id), json(cert), { contentType: 'application/json' });
+    }
+    return saveJob(store, job, { status: 'done', tune: tuneSummary(result), ...(result.choice ? { certificateId: result.choice.certificate.id } : {}), progress });
+  }
+  const { certificate, cache } = outcome;
+  if (cache) await store.put(keys.cache(tenant, certificate.id), cache, { contentType: 'application/octet-stream' });
+  await store.put(keys.certificate(tenant, certificate.id), json(certificate), { contentType: 'application/json' });
+  return saveJob(store, job, { status: 'done', certificateId: certificate.id, progress });
+}
+
+/** What a job document says when a job stops on an error (one translation for every driver). */
+export function jobFailureMessage(e: unknown): string {
+  if (e instanceof JobSuspended) return `internal error: the job's driver cannot wait for shards (${e.message})`;
+  if (e instanceof UserError) return e.message;
+  if (e instanceof PermanentShardError) return e.message;
+  if (e instanceof StoreError) return `object store unavailable, job stopped (submit it again to resume): ${e.message}`;
+  return `internal error: ${(e as Error).message}`;
+}
+
+function sequentialOptions(s: SequentialRequest | undefined): SequentialOptions | undefined {
+  if (!s) return undefined;
+  return {
+    firstStage: s.firstStage,
+    stop: s.mode === 'decision' ? { kind: 'decision', radius: s.radius! } : { kind: 'tolerance', tolerance: s.tolerance ?? DEFAULT_RADIUS_TOLERANCE },
+  };
+}
+
+/** Jobs left queued or running by an aggregator that stopped: run them again (they resume). */
+export async function pendingJobs(store: ObjectStore): Promise<JobDoc[]> {
+  const out: JobDoc[] = [];
+  for (const o of await store.list(keys.tenants())) {
+    if (!/^tenants\/[^/]+\/jobs\/[^/]+\.json$/.test(o.key)) continue;
+    const job = await readJson<JobDoc>(store, o.key);
+    if (job && (job.status === 'queued' || job.status === 'running')) out.push(job);
+  }
+  return out;
+}
