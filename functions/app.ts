@@ -184,7 +184,7 @@ export function createService(cfg: ServiceConfig): Service {
     const tenant = c.get('tenant');
     const req = await body(c, JobRequest);
     if (!jobs.kinds.includes(req.kind)) throw new UserError(`kind: ${req.kind} jobs do not run on this runtime (it runs ${jobs.kinds.join(', ')})`);
-    const { job, created } = await submitJob(cfg, tenant, req, { classifiers, plan: jobs.plan?.(req) });
+    const { job, created } = await submitJob(cfg, tenant, req, { classifiers, plan: jobs.plan?.bind(jobs) });
     if (job.status !== 'done') await jobs.start(job); // new, or left unfinished by an aggregator that stopped: resume
     return c.json(view(job), created ? 202 : 200);
   });

@@ -1,21 +1,34 @@
 /**
- * Cloudflare Workers (workerd) entry, for `wrangler dev` / `wrangler deploy`: the store is the
- * R2 binding IRS_BUCKET, tokens come from IRS_TOKENS (a secret in production), shards run on
- * onnxruntime-web's wasm build.
+ * Cloudflare Workers (workerd) entry, for `wrangler dev` / `wrangler deploy`:
+ *   fetch   the HTTP functions; jobs are handed to their Durable Object (JobObject), never run
+ *           in the request or in waitUntil;
+ *   queue   the shard consumer: one shard per message, its result written to R2 under the job,
+ *           then reported to the job's object; and the dead-letter queue's consumer, which fails
+ *           the job with the shard's last error.
+ * The store is the R2 binding IRS_BUCKET, tokens come from IRS_TOKENS (a secret in production),
+ * shards run on onnxruntime-web's wasm build.
  *
  * Workers forbid compiling WebAssembly from bytes at run time, so the .wasm is imported as a
  * module that wrangler precompiles at upload, and Emscripten's WebAssembly.instantiate(bytes)
  * is redirected to it (see the platform notes). Pinned onnxruntime-web version: this relies on
  * its glue honouring env.wasm.wasmBinary; the workerd test is the canary.
  */
-import type { ExecutionContext } from 'hono';
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import { createService, type Service } from './app.ts';
-import { R2Store, type R2BucketLike } from '../src/store/r2.ts';
-import { parseTokens } from '../src/service/runtime.ts';
 import { registerOrtModule } from '../src/inference/index.ts';
 import type { OrtModule } from '../src/inference/ort.ts';
+import { keys } from '../src/service/keys.ts';
+import { ClassifierCache } from '../src/service/models.ts';
+import { executeShard, InputsCache } from '../src/service/shard.ts';
+import { withRetries } from '../src/store/retry.ts';
+import { checkResponse } from '../src/coordinator/sharded-sampler.ts';
+import { UserError } from '../src/errors.ts';
+import type { JobRequest } from '../src/protocol/schemas.ts';
+import { jobObject, numberVar, serviceConfig, type Env, type MessageBatchLike, type ShardMessage } from './workers/env.ts';
+import { injectFault, parseFaults } from './workers/faults.ts';
+
+export { JobObject } from './workers/job-object.ts';
 
 const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
 (WebAssembly as unknown as { instantiate: unknown }).instantiate = async (source: unknown, imports?: WebAssembly.Imports) =>
@@ -24,27 +37,69 @@ ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmBinary = new Uint8Array([0, 97, 115, 109]); // placeholder: never compiled, see above
 registerOrtModule('wasm', ort as unknown as OrtModule);
 
-interface Env {
-  IRS_BUCKET: R2BucketLike;
-  IRS_TOKENS?: string;
-  IRS_WORKER_TOKEN?: string;
-  IRS_WORKERS?: string;
+// Isolate-wide: loaded sessions and parsed inputs serve every shard this isolate computes.
+const classifiers = new ClassifierCache('wasm');
+const inputsCache = new InputsCache();
+let service: Service | undefined;
+
+/** Workers measure CPU per shard; this is how many samples one shard may take (per input). */
+function shardPlan(env: Env, request: JobRequest, msPerSample: number) {
+  const budgetMs = numberVar(env.IRS_SHARD_CPU_MS, 10_000, 'IRS_SHARD_CPU_MS');
+  const inputsPerShard = 8;
+  const samples = Math.floor(budgetMs / Math.max(msPerSample, 1e-3) / inputsPerShard);
+  // Whole batches, at least one; at most 20,000 so a shard result stays far below R2's and the object's limits.
+  const batch = request.batchSize;
+  return { inputsPerShard, shardSamples: Math.max(batch, Math.min(20_000, Math.floor(samples / batch) * batch)) };
 }
 
-let service: Service | undefined;
-let context: ExecutionContext | undefined;
-
 export default {
-  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
-    context = ctx;
+  fetch(request: Request, env: Env): Response | Promise<Response> {
     service ??= createService({
-      store: new R2Store(env.IRS_BUCKET),
-      tokens: parseTokens(env.IRS_TOKENS),
-      workerToken: env.IRS_WORKER_TOKEN,
-      workers: (env.IRS_WORKERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-      backend: 'wasm',
-      background: (work) => context?.waitUntil(work),
+      ...serviceConfig(env),
+      jobs: {
+        kinds: ['certify', 'recertify', 'baseline'],
+        plan: (req, cost) => shardPlan(env, req, cost.msPerSample),
+        start: (job) => jobObject(env, job.tenant, job.id).start(job),
+        touch: (job) => jobObject(env, job.tenant, job.id).ensure(),
+      },
     });
-    return service.app.fetch(request, env, ctx);
+    return service.app.fetch(request, env);
+  },
+
+  async queue(batch: MessageBatchLike<ShardMessage>, env: Env): Promise<void> {
+    const dead = batch.queue.endsWith('-dlq');
+    const faults = parseFaults(env.IRS_FAULTS);
+    const store = withRetries(serviceConfig(env).store);
+    for (const message of batch.messages) {
+      const { tenant, job, key, request } = message.body;
+      const owner = jobObject(env, tenant, job);
+      if (dead) {
+        await owner.shardFailed(key, `gave up after ${message.attempts} deliveries`, true);
+        message.ack();
+        continue;
+      }
+      try {
+        injectFault(faults, message);
+        const resultKey = keys.shardResult(tenant, job, key);
+        // A duplicate delivery finds the result stored: nothing is computed or written twice.
+        if (!(await store.head(resultKey))) {
+          const result = await executeShard(store, classifiers, inputsCache, tenant, request);
+          checkResponse(request, result);
+          await store.put(resultKey, new TextEncoder().encode(JSON.stringify(result)), { contentType: 'application/json' });
+        }
+        await owner.shardDone(key);
+        message.ack();
+      } catch (e) {
+        const why = (e as Error).message ?? String(e);
+        // A request that can never succeed (bad reference, missing model) fails the job at once.
+        if (e instanceof UserError) {
+          await owner.shardFailed(key, why, true);
+          message.ack();
+        } else {
+          await owner.shardFailed(key, why, false).catch(() => {});
+          message.retry({ delaySeconds: 1 });
+        }
+      }
+    }
   },
 };

@@ -157,16 +157,33 @@ function samplesPerInput(req: JobRequest, original: Certificate | undefined): nu
   }
 }
 
-/** The checks that need the model itself (inputs fit it; batch invariance), run once at submission. */
-export async function preflightJob(cfg: ServiceConfig, loaded: LoadedJob, classifiers?: ClassifierCache): Promise<void> {
+/** What one sample costs on this runtime's backend, measured at submission (for sizing shards). */
+export interface SampleCost {
+  msPerSample: number;
+}
+
+/**
+ * The checks that need the model itself (inputs fit it; batch invariance), run once at
+ * submission; with `measure`, also times one batch to size shards by.
+ */
+export async function preflightJob(cfg: ServiceConfig, loaded: LoadedJob, classifiers?: ClassifierCache, measure = false): Promise<SampleCost | undefined> {
   const { job, data, original } = loaded;
-  if (job.request.kind === 'tune') return; // tune checks each candidate it compresses
+  if (job.request.kind === 'tune') return undefined; // tune checks each candidate it compresses
   const classifier = classifiers
     ? await classifiers.get(cfg.store, job.tenant, job.request.model)
     : await loadClassifier(await readModel(cfg.store, job.tenant, job.request.model), cfg.backend);
   try {
     const sigma = job.request.kind === 'certify' ? job.request.sigma : (original!.params as CertifyParamsDoc).sigma;
     await preflight(classifier, data, sigma);
+    if (!measure) return undefined;
+    const batch = Math.min(job.request.batchSize, 64);
+    const x = new Float32Array(batch * classifier.inputSize);
+    for (let s = 0; s < batch; s++) x.set(data.inputs[0], s * classifier.inputSize);
+    const out = new Int32Array(batch);
+    await classifier.classify(x, batch, out); // warm
+    const t0 = performance.now();
+    await classifier.classify(x, batch, out);
+    return { msPerSample: (performance.now() - t0) / batch };
   } finally {
     if (!classifiers) await classifier.dispose();
   }
@@ -188,18 +205,17 @@ export interface Submission {
  * a repeated submission returns the existing job; a failed one may be submitted again.
  */
 export async function submitJob(
-  cfg: ServiceConfig, tenant: string, request: JobRequest, options: { classifiers?: ClassifierCache; plan?: JobDoc['plan'] } = {},
+  cfg: ServiceConfig, tenant: string, request: JobRequest,
+  options: { classifiers?: ClassifierCache; plan?: (request: JobRequest, cost: SampleCost) => JobDoc['plan'] } = {},
 ): Promise<Submission> {
   const id = await jobId(tenant, request);
   const existing = await readJson<JobDoc>(cfg.store, keys.job(tenant, id));
   if (existing && existing.status !== 'failed') return { job: existing, created: false };
   const now = new Date().toISOString();
-  const job: JobDoc = {
-    id, tenant, request, status: 'queued', createdAt: now, updatedAt: now, progress: { samplesDone: 0, samplesTotal: 0 },
-    ...(options.plan ? { plan: options.plan } : {}),
-  };
+  const job: JobDoc = { id, tenant, request, status: 'queued', createdAt: now, updatedAt: now, progress: { samplesDone: 0, samplesTotal: 0 } };
   const loaded = await loadJob(cfg, job);
-  await preflightJob(cfg, loaded, options.classifiers);
+  const cost = await preflightJob(cfg, loaded, options.classifiers, options.plan !== undefined);
+  if (options.plan && cost) job.plan = options.plan(request, cost);
   job.progress.samplesTotal = loaded.samplesTotal;
   await saveJob(cfg.store, job);
   return { job, created: true };

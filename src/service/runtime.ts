@@ -11,8 +11,8 @@ import type { JobDoc, JobRequest } from '../protocol/schemas.ts';
 export interface JobDriver {
   /** Job kinds it runs; others are refused at submission with a message. */
   readonly kinds: readonly JobRequest['kind'][];
-  /** How it cuts a new job into shards (stored with the job). */
-  plan?(request: JobRequest): JobDoc['plan'];
+  /** How it cuts a new job into shards (stored with the job), from a sample's cost measured at submission. */
+  plan?(request: JobRequest, cost: { msPerSample: number }): JobDoc['plan'];
   /** Starts a submitted job, or resumes one that is not finished. Idempotent. */
   start(job: JobDoc): Promise<void>;
   /** A client looked at an unfinished job: make sure something will advance it. */

@@ -1,0 +1,89 @@
+/**
+ * The Workers deployment: its bindings (wrangler.toml), and the one function that turns them into
+ * the service's configuration, shared by the HTTP entry, the queue consumer and the job object.
+ */
+import type { DurableObjectState } from 'cloudflare:workers';
+import { R2Store, type R2BucketLike } from '../../src/store/r2.ts';
+import { parseTokens, type ServiceConfig } from '../../src/service/runtime.ts';
+import type { JobDoc, ShardRequest } from '../../src/protocol/schemas.ts';
+
+/** One shard of one job, as a queue message: small, everything large is an R2 key. */
+export interface ShardMessage {
+  tenant: string;
+  job: string;
+  /** The shard's content address (coordinator/sharded-sampler.ts shardKey). */
+  key: string;
+  request: ShardRequest;
+}
+
+export interface QueueLike<T> {
+  sendBatch(messages: { body: T }[]): Promise<void>;
+}
+
+export interface MessageLike<T> {
+  readonly id: string;
+  readonly body: T;
+  readonly attempts: number;
+  ack(): void;
+  retry(options?: { delaySeconds?: number }): void;
+}
+
+export interface MessageBatchLike<T> {
+  readonly queue: string;
+  readonly messages: readonly MessageLike<T>[];
+}
+
+/** The job object's RPC surface, as a stub sees it. */
+export interface JobObjectStub {
+  start(job: JobDoc): Promise<void>;
+  ensure(): Promise<void>;
+  shardDone(key: string): Promise<void>;
+  shardFailed(key: string, error: string, final: boolean): Promise<void>;
+}
+
+export interface JobNamespace {
+  getByName(name: string): JobObjectStub;
+}
+
+export interface Env {
+  IRS_BUCKET: R2BucketLike;
+  JOBS: JobNamespace;
+  SHARDS: QueueLike<ShardMessage>;
+  /** tenant:token,… (a secret in production). */
+  IRS_TOKENS?: string;
+  IRS_WORKER_TOKEN?: string;
+  /** CPU a shard may take, in ms (default 10,000: a third of the default 30 s per invocation). */
+  IRS_SHARD_CPU_MS?: string;
+  /** A pending shard is sent again after this long without an answer (ms, default 120,000). */
+  IRS_SHARD_TIMEOUT_MS?: string;
+  /** The job object's watchdog period (ms, default 30,000). */
+  IRS_WATCHDOG_MS?: string;
+  /** Sends of one shard before the job fails (default 4; each send has the queue's own retries). */
+  IRS_SHARD_SENDS?: string;
+  /** Test hooks only (functions/workers/faults.ts). */
+  IRS_FAULTS?: string;
+}
+
+export function serviceConfig(env: Env): ServiceConfig {
+  return {
+    store: new R2Store(env.IRS_BUCKET),
+    tokens: parseTokens(env.IRS_TOKENS),
+    workerToken: env.IRS_WORKER_TOKEN,
+    workers: [],
+    backend: 'wasm',
+  };
+}
+
+export function numberVar(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number, got '${value}'`);
+  return n;
+}
+
+/** A job's object: one per tenant and job id. */
+export function jobObject(env: Env, tenant: string, job: string): JobObjectStub {
+  return env.JOBS.getByName(`${tenant}/${job}`);
+}
+
+export type { DurableObjectState };

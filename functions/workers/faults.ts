@@ -1,0 +1,38 @@
+/**
+ * Test hooks for the Queue path, off unless IRS_FAULTS is set (wrangler dev --var): the fault
+ * tests of the job object inject them the way the Node fan-out tests use a faulty proxy.
+ *   throwRate  the consumer throws on this share of deliveries (keyed by message id and attempt)
+ *   duplicate  the job object sends every shard message twice
+ *   failWhere  every delivery of a shard with these request fields throws
+ */
+import type { ShardMessage } from './env.ts';
+
+export interface Faults {
+  throwRate?: number;
+  duplicate?: boolean;
+  failWhere?: { stream?: number; start?: number };
+}
+
+export function parseFaults(spec: string | undefined): Faults {
+  if (!spec) return {};
+  try {
+    return JSON.parse(spec) as Faults;
+  } catch {
+    throw new Error(`IRS_FAULTS is not JSON: ${spec.slice(0, 80)}`);
+  }
+}
+
+function unitHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h / 2 ** 32;
+}
+
+/** Throws when the hooks say this delivery fails. */
+export function injectFault(faults: Faults, message: { id: string; attempts: number; body: ShardMessage }): void {
+  const w = faults.failWhere;
+  if (w && (w.stream === undefined || w.stream === message.body.request.stream) && (w.start === undefined || w.start === message.body.request.start)) {
+    throw new Error(`injected fault: this shard always fails (stream ${message.body.request.stream}, start ${message.body.request.start})`);
+  }
+  if (faults.throwRate && unitHash(`${message.id}/${message.attempts}`) < faults.throwRate) throw new Error('injected fault: consumer threw');
+}
