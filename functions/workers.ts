@@ -74,7 +74,7 @@ export default {
       const { tenant, job, key, request } = message.body;
       const owner = jobObject(env, tenant, job);
       if (dead) {
-        await owner.shardFailed(key, `gave up after ${message.attempts} deliveries`, true);
+        await owner.shardFailed(key, 'the queue gave up on it (dead-lettered)', 'dead-lettered');
         message.ack();
         continue;
       }
@@ -93,10 +93,10 @@ export default {
         const why = (e as Error).message ?? String(e);
         // A request that can never succeed (bad reference, missing model) fails the job at once.
         if (e instanceof UserError) {
-          await owner.shardFailed(key, why, true);
+          await owner.shardFailed(key, why, 'permanent');
           message.ack();
         } else {
-          await owner.shardFailed(key, why, false).catch(() => {});
+          await owner.shardFailed(key, why, 'retrying').catch(() => {});
           message.retry({ delaySeconds: 1 });
         }
       }

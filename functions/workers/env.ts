@@ -38,7 +38,7 @@ export interface JobObjectStub {
   start(job: JobDoc): Promise<void>;
   ensure(): Promise<void>;
   shardDone(key: string): Promise<void>;
-  shardFailed(key: string, error: string, final: boolean): Promise<void>;
+  shardFailed(key: string, error: string, kind: 'retrying' | 'dead-lettered' | 'permanent'): Promise<void>;
 }
 
 export interface JobNamespace {

@@ -1,7 +1,7 @@
 /**
  * Test hooks for the Queue path, off unless IRS_FAULTS is set (wrangler dev --var): the fault
  * tests of the job object inject them the way the Node fan-out tests use a faulty proxy.
- *   throwRate  the consumer throws on this share of deliveries (keyed by message id and attempt)
+ *   throwRate  the consumer throws on this share of deliveries (at random: a redelivery is a new draw)
  *   duplicate  the job object sends every shard message twice
  *   failWhere  every delivery of a shard with these request fields throws
  */
@@ -22,17 +22,12 @@ export function parseFaults(spec: string | undefined): Faults {
   }
 }
 
-function unitHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h / 2 ** 32;
-}
 
 /** Throws when the hooks say this delivery fails. */
-export function injectFault(faults: Faults, message: { id: string; attempts: number; body: ShardMessage }): void {
+export function injectFault(faults: Faults, message: { body: ShardMessage }): void {
   const w = faults.failWhere;
   if (w && (w.stream === undefined || w.stream === message.body.request.stream) && (w.start === undefined || w.start === message.body.request.start)) {
     throw new Error(`injected fault: this shard always fails (stream ${message.body.request.stream}, start ${message.body.request.start})`);
   }
-  if (faults.throwRate && unitHash(`${message.id}/${message.attempts}`) < faults.throwRate) throw new Error('injected fault: consumer threw');
+  if (faults.throwRate && Math.random() < faults.throwRate) throw new Error('injected fault: consumer threw');
 }

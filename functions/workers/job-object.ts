@@ -32,6 +32,9 @@ interface ShardRow {
   state: 'pending' | 'done';
   sends: number;
   sent_at: number;
+  done_at: number | null;
+  /** Last time a consumer reported a failed delivery of it (the queue is still retrying it). */
+  seen_at: number | null;
   error: string | null;
 }
 
@@ -56,7 +59,7 @@ export class JobObject extends DurableObject<Env> {
     sql.exec('CREATE TABLE IF NOT EXISTS job (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL)');
     sql.exec(`CREATE TABLE IF NOT EXISTS shards (
       key TEXT PRIMARY KEY, message TEXT NOT NULL, samples INTEGER NOT NULL,
-      state TEXT NOT NULL, sends INTEGER NOT NULL, sent_at INTEGER NOT NULL, error TEXT)`);
+      state TEXT NOT NULL, sends INTEGER NOT NULL, sent_at INTEGER NOT NULL, done_at INTEGER, seen_at INTEGER, error TEXT)`);
   }
 
   private get timeoutMs() { return numberVar(this.env.IRS_SHARD_TIMEOUT_MS, 120_000, 'IRS_SHARD_TIMEOUT_MS'); }
@@ -101,7 +104,7 @@ export class JobObject extends DurableObject<Env> {
     const job = this.running();
     if (!job) return;
     const sql = this.ctx.storage.sql;
-    if (sql.exec("UPDATE shards SET state = 'done' WHERE key = ? AND state = 'pending'", key).rowsWritten === 0) return; // a duplicate
+    if (sql.exec("UPDATE shards SET state = 'done', done_at = ? WHERE key = ? AND state = 'pending'", Date.now(), key).rowsWritten === 0) return; // a duplicate
     const pending = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM shards WHERE state = 'pending'").one().n;
     if (pending === 0) {
       await this.ctx.storage.setAlarm(Date.now()); // the wave is in: advance, outside this call
@@ -111,17 +114,26 @@ export class JobObject extends DurableObject<Env> {
     }
   }
 
-  /** A delivery failed (final: the queue gave up on it, or the request can never succeed). */
-  async shardFailed(key: string, error: string, final: boolean): Promise<void> {
+  /**
+   * A delivery failed. `retrying`: the queue delivers it again (the error is kept for the
+   * report); `dead-lettered`: the queue gave up, so the object sends it again while it has sends
+   * left; `permanent`: the request can never succeed, the job fails now.
+   */
+  async shardFailed(key: string, error: string, kind: 'retrying' | 'dead-lettered' | 'permanent'): Promise<void> {
     const job = this.running();
     if (!job) return;
-    const row = this.ctx.storage.sql.exec<ShardRow>("SELECT * FROM shards WHERE key = ? AND state = 'pending'", key).toArray()[0];
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec<ShardRow>("SELECT * FROM shards WHERE key = ? AND state = 'pending'", key).toArray()[0];
     if (!row) return;
-    if (!final) {
-      this.ctx.storage.sql.exec('UPDATE shards SET error = ? WHERE key = ?', error.slice(0, 500), key);
-      return;
+    if (kind === 'retrying') {
+      sql.exec('UPDATE shards SET error = ?, seen_at = ? WHERE key = ?', error.slice(0, 500), Date.now(), key);
+    } else if (kind === 'dead-lettered' && row.sends < this.maxSends) {
+      sql.exec('UPDATE shards SET sends = sends + 1, sent_at = ? WHERE key = ?', Date.now(), key);
+      await this.send([row.message]);
+    } else {
+      const last = row.error && row.error !== error ? ` (last error: ${row.error})` : '';
+      await this.fail(job, `shard ${key} failed after ${row.sends} send(s): ${error}${last}`);
     }
-    await this.fail(job, `shard ${key} failed: ${error}${row.error && row.error !== error ? ` (last error: ${row.error})` : ''}`);
   }
 
   async alarm(): Promise<void> {
@@ -132,8 +144,12 @@ export class JobObject extends DurableObject<Env> {
     if (pending.length === 0) {
       await this.advance();
     } else {
+      // A shard is overdue when nothing was heard of it, and the job made no progress, for the
+      // timeout since it was sent: messages wait in the queue behind others and are retried by
+      // the queue, so time since sending alone says nothing.
       const now = Date.now();
-      const overdue = pending.filter((r) => now - r.sent_at >= this.timeoutMs);
+      const lastDone = sql.exec<{ t: number | null }>('SELECT MAX(done_at) AS t FROM shards').one().t ?? 0;
+      const overdue = pending.filter((r) => now - Math.max(r.sent_at, r.seen_at ?? 0, lastDone) >= this.timeoutMs);
       const exhausted = overdue.find((r) => r.sends >= this.maxSends);
       if (exhausted) {
         return this.fail(job, `shard ${exhausted.key} did not complete after ${exhausted.sends} sends: ${exhausted.error ?? 'no consumer answered in time'}`);

@@ -1,0 +1,139 @@
+/**
+ * Jobs on the Workers runtime's own engine, under `wrangler dev --persist-to` (workerd with local
+ * R2, Durable Objects and Queues): a job object per job, shards one per queue message.
+ *   - certify and recertify jobs give the certificates the same jobs give in-process (results, ids,
+ *     cache sha256), and GET /v1/jobs/:id answers within a second at every poll meanwhile;
+ *   - killed mid-job (the whole process group) and restarted on the same state, the job finishes
+ *     without being submitted again, with the same certificate;
+ *   - a consumer that throws on 30% of deliveries, with every message delivered twice, changes
+ *     nothing; a shard that always fails ends its job `failed`, naming the shard, with no
+ *     certificate stored.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Api, inProcessApi, WranglerDev } from './helpers/jobs.ts';
+import { withoutTimes } from './helpers/http.ts';
+import type { Certificate } from '../src/protocol/certificate.ts';
+
+const TOKEN = 'dev-token'; // wrangler.toml's development default
+// Quick watchdog for the test: a lost message is sent again 4 s after its send.
+const WATCHDOG = { IRS_SHARD_TIMEOUT_MS: '4000', IRS_WATCHDOG_MS: '1000' };
+
+function expectSameCertificate(a: Certificate, b: Certificate) {
+  expect(a.id).toBe(b.id);
+  expect(withoutTimes(a)).toEqual(withoutTimes(b));
+  expect(a.cache?.sha256).toBe(b.cache?.sha256);
+  expect(a.summary.samples).toBe(b.summary.samples);
+}
+
+describe('jobs on Durable Objects and Queues (wrangler dev)', () => {
+  const state = mkdtempSync(join(tmpdir(), 'irs-do-'));
+  const dev = new WranglerDev(state, WATCHDOG);
+  let edge: Api;
+  let ref: Api;
+  let certifyBody: Record<string, unknown>;
+  let reference: Certificate;
+
+  beforeAll(async () => {
+    await dev.start();
+    edge = new Api(dev.fetcher, TOKEN);
+    ref = await inProcessApi(TOKEN);
+    const [model, data] = [await edge.uploadModel(), await edge.uploadMnist(8)];
+    expect(await ref.uploadModel()).toBe(model);
+    expect((await ref.uploadMnist(8)).inputs).toBe(data.inputs);
+    certifyBody = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 3000, seed: 5, shardSize: 250 };
+    reference = (await ref.run(certifyBody)).certificate;
+  }, 180_000);
+  afterAll(() => dev.kill());
+
+  it('certifies and recertifies with the in-process certificates, answering every poll within 1 s', async () => {
+    const latencies: number[] = [];
+    const { job, certificate } = await edge.run(certifyBody, latencies);
+    expectSameCertificate(certificate, reference);
+    expect(job.progress.samplesDone).toBe(job.progress.samplesTotal);
+    expect(latencies.length).toBeGreaterThan(3);
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+
+    const fp16 = await edge.compress(certifyBody.model as string, 'fp16');
+    expect(await ref.compress(certifyBody.model as string, 'fp16')).toBe(fp16);
+    const recertify = { kind: 'recertify', model: fp16, original: certificate.id, np: 1000, shardSize: 250 };
+    const onEdge = await edge.run(recertify, latencies);
+    const inProcess = await ref.run(recertify);
+    expectSameCertificate(onEdge.certificate, inProcess.certificate);
+    expect(onEdge.certificate.results.some((r) => r.branch === 'zeta')).toBe(true);
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+
+    // Decision mode: one wave per stage, each planned from the last.
+    const staged = { ...recertify, np: 1000, shardSize: 128, sequential: { mode: 'decision', radius: 0.25, firstStage: 64 } };
+    const stagedEdge = await edge.run(staged, latencies);
+    expectSameCertificate(stagedEdge.certificate, (await ref.run(staged)).certificate);
+    expect(new Set(stagedEdge.certificate.results.map((r) => r.stage)).size).toBeGreaterThan(1);
+
+    // Tune jobs share noise across candidates in one process: refused here, with the reason.
+    const tune = await edge.submit({ kind: 'tune', model: certifyBody.model, original: certificate.id, candidates: [{ method: 'fp16' }], target: { radius: 0.25, accuracy: 0.5 } });
+    expect(tune.status).toBe(400);
+    expect(tune.body.error).toMatch(/kind: tune jobs do not run on this runtime/);
+
+    // The same request again is the same job: nothing is recomputed.
+    const again = await edge.submit(recertify);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: onEdge.job.id, status: 'done' });
+  }, 240_000);
+
+  it('finishes a job killed mid-way once restarted on the same state, without a new submission', async () => {
+    const body = { ...certifyBody, seed: 6 };
+    const expected = (await ref.run(body)).certificate;
+    const { body: submitted } = await edge.submit(body);
+    const midway = await edge.wait(submitted.id, { until: (j) => j.progress.samplesDone >= j.progress.samplesTotal / 4 });
+    expect(midway.status).toBe('running');
+    await dev.kill();
+    await dev.start();
+    const done = await edge.wait(submitted.id); // polling only: no POST
+    expect(done.status).toBe('done');
+    expectSameCertificate(await edge.certificate(done.certificateId), expected);
+  }, 240_000);
+});
+
+describe('jobs on Durable Objects and Queues under faults (wrangler dev)', () => {
+  const dev = new WranglerDev(mkdtempSync(join(tmpdir(), 'irs-do-faults-')), {
+    ...WATCHDOG,
+    IRS_SHARD_TIMEOUT_MS: '15000',
+    IRS_SHARD_SENDS: '2',
+    // 30% of deliveries throw; every message is sent twice; shards starting at sample 333 always fail.
+    IRS_FAULTS: JSON.stringify({ throwRate: 0.3, duplicate: true, failWhere: { start: 333 } }),
+  });
+  afterAll(() => dev.kill());
+
+  it('a consumer throwing on 30% of deliveries, with duplicates, yields the identical certificate', async () => {
+    await dev.start();
+    const edge = new Api(dev.fetcher, TOKEN);
+    const ref = await inProcessApi(TOKEN);
+    const model = await edge.uploadModel();
+    const data = await edge.uploadMnist(8);
+    await ref.uploadModel();
+    await ref.uploadMnist(8);
+    const body = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 2000, seed: 8, shardSize: 250 };
+    const onEdge = await edge.run(body);
+    expectSameCertificate(onEdge.certificate, (await ref.run(body)).certificate);
+  }, 240_000);
+
+  it('a shard that always fails ends the job failed with a message naming it, and no certificate', async () => {
+    const edge = new Api(dev.fetcher, TOKEN);
+    const ref = await inProcessApi(TOKEN);
+    const model = await edge.uploadModel();
+    const data = await edge.uploadMnist(4);
+    await ref.uploadModel();
+    await ref.uploadMnist(4);
+    const body = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 999, seed: 9, shardSize: 333 };
+    const wouldBe = (await ref.run(body)).certificate.id;
+    const { body: submitted } = await edge.submit(body);
+    const job = await edge.wait(submitted.id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(/^shard [0-9a-f]{40} (failed after 2 send|did not complete after 2 send)/);
+    expect(job.error).toMatch(/always fails/);
+    expect(job.certificateId).toBeUndefined();
+    expect((await edge.json(`/v1/certificates/${wouldBe}`)).status).toBe(404);
+  }, 240_000);
+});
