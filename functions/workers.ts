@@ -24,6 +24,7 @@ import { executeShard, InputsCache } from '../src/service/shard.ts';
 import { withRetries } from '../src/store/retry.ts';
 import { checkResponse } from '../src/coordinator/sharded-sampler.ts';
 import { UserError } from '../src/errors.ts';
+import { foreground } from '../src/util/cooperative.ts';
 import type { JobRequest } from '../src/protocol/schemas.ts';
 import { jobObject, numberVar, serviceConfig, type Env, type MessageBatchLike, type ShardMessage } from './workers/env.ts';
 import { injectFault, parseFaults } from './workers/faults.ts';
@@ -63,7 +64,9 @@ export default {
         touch: (job) => jobObject(env, job.tenant, job.id).ensure(),
       },
     });
-    return service.app.fetch(request, env);
+    const app = service.app;
+    // Requests go before shard computation in this isolate (util/cooperative.ts).
+    return foreground(() => app.fetch(request, env));
   },
 
   async queue(batch: MessageBatchLike<ShardMessage>, env: Env): Promise<void> {

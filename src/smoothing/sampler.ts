@@ -9,6 +9,7 @@
  */
 import { fillGaussianNoise } from '../noise/gaussian.ts';
 import { NO_CLASS, type Classifier } from '../inference/classifier.ts';
+import { pause } from '../util/cooperative.ts';
 
 export interface SampleRange {
   /** First sample index. */
@@ -50,14 +51,11 @@ export interface ShardOutput extends SampleRange {
 }
 
 /**
- * Hands the thread to other work for a moment (a macrotask, not a microtask): on a
- * single-threaded runtime such as workerd, a status request waits for nothing longer than one
- * inference between two of these. Outside the timed sections, so no time figure includes it.
+ * How often the loop hands the thread to other work (util/cooperative.ts): on a single-threaded
+ * runtime such as workerd a status request then waits for at most one inference. Outside the
+ * timed sections, so no time figure includes it.
  */
 const YIELD_EVERY_MS = 25;
-const macrotask: () => Promise<void> = typeof setImmediate === 'function'
-  ? () => new Promise<void>((resolve) => setImmediate(resolve))
-  : () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Upper bound on classes: predictions are stored as int16. */
 export const MAX_CLASSES = 32767;
@@ -146,7 +144,7 @@ export async function runShardMulti(
         out.seconds[at] += (performance.now() - t2) / 1000 + shareOfAdd;
         done += b;
         if (performance.now() - lastYield > YIELD_EVERY_MS) {
-          await macrotask();
+          await pause();
           lastYield = performance.now();
         }
       }

@@ -1,0 +1,29 @@
+/**
+ * Cooperative scheduling inside one isolate. A runtime such as workerd runs HTTP requests, queue
+ * consumers and Durable Objects of a Worker on one thread (wrangler dev puts them all in one
+ * isolate), so a consumer computing a shard would hold a status request for as long as it
+ * computes. The shard loop calls `pause()` between inferences: it always lets other macrotasks
+ * run, and while a request is in flight (`foreground`) it waits until that request is answered.
+ * Outside workerd nothing marks requests, and `pause()` is one macrotask turn.
+ */
+let inFlight = 0;
+
+const macrotask: () => Promise<void> = typeof setImmediate === 'function'
+  ? () => new Promise<void>((resolve) => setImmediate(resolve))
+  : () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Marks an HTTP request as in flight until `work` settles. */
+export async function foreground<T>(work: () => T | Promise<T>): Promise<T> {
+  inFlight++;
+  try {
+    return await work();
+  } finally {
+    inFlight--;
+  }
+}
+
+/** Lets in-flight requests finish before background computation goes on (bounded: 2 s at most). */
+export async function pause(): Promise<void> {
+  await macrotask();
+  for (let waited = 0; inFlight > 0 && waited < 2000; waited += 2) await new Promise((resolve) => setTimeout(resolve, 2));
+}
