@@ -25,7 +25,8 @@ import { runTuneJob, tuneSummary } from '../jobs/tune-job.ts';
 import { UserError } from '../errors.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { shardedSampler, type ShardDispatcher } from './sharded-sampler.ts';
-import { httpDispatcher } from './http-dispatcher.ts';
+import { httpDispatcher, PermanentShardError } from './http-dispatcher.ts';
+import { asRouted, auditKey, createAudit, type Audit, type AuditStatus } from './audit.ts';
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const parse = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as T;
@@ -128,8 +129,22 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
       get: (key: string) => readJson<ShardResponse>(store, keys.shardResult(tenant, job.id, key)),
       put: (key: string, r: ShardResponse) => store.put(keys.shardResult(tenant, job.id, key), json(r)).then(() => {}),
     };
+    // Fan-out records who computed each shard, and audits a fraction when the job asks (audit.ts).
+    const auditReq = req.kind !== 'tune' ? req.audit : undefined;
+    let audit: Audit | undefined;
+    if (auditReq || (cfg.workers.length > 0 && !deps.dispatcher)) {
+      audit = createAudit({
+        remote: deps.dispatcher ? asRouted(deps.dispatcher) : cfg.workers.length > 0 ? (dispatcher as ReturnType<typeof httpDispatcher>) : undefined,
+        local: (r) => executeShard(store, classifiers, inputsCache, tenant, r),
+        results, fraction: auditReq?.fraction ?? 0, auditor: auditReq?.auditor, backend: cfg.backend,
+        key: auditReq ? await auditKey(store, keys.auditKey(tenant, job.id)) : new Uint8Array(32),
+        resume: job.audit as AuditStatus | undefined,
+        onChange: auditReq ? (a) => void save({ audit: a }).catch(() => {}) : undefined,
+      });
+    }
+    const run = <T>(compute: () => Promise<T>) => (audit ? audit.run(compute) : compute());
     const sampler = shardedSampler({
-      model: req.model, inputs: inputsSha, dispatcher, results,
+      model: req.model, inputs: inputsSha, dispatcher: audit?.dispatcher ?? dispatcher, results: audit?.results ?? results,
       shardSamples: 2000, inputsPerShard: 8, concurrency: Math.max(1, cfg.workers.length * (cfg.fanOut?.perWorker ?? 2)),
     });
 
@@ -141,7 +156,7 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
     let lastWrite = 0;
     const started = Date.now();
     const onProgress = (k: number) => {
-      done += k;
+      done = Math.min(total, done + k); // an audited job that recomputes a quarantined worker's shards samples them again
       const now = Date.now();
       if (now - lastWrite < (deps.progressEveryMs ?? 1000)) return;
       lastWrite = now;
@@ -155,17 +170,17 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
     let cache: Uint8Array | undefined;
     try {
       if (req.kind === 'certify') {
-        ({ certificate, cache } = await runCertifyJob({
+        ({ certificate, cache } = await run(() => runCertifyJob({
           classifier, model, data, sampler, onProgress,
           params: { sigma: req.sigma, seed: req.seed, n0: req.n0, n: req.n, alpha: req.alpha, batchSize: req.batchSize, shardSize: req.shardSize },
-        }));
+        })));
       } else if (req.kind === 'recertify') {
         const cacheBytes = await store.get(keys.cache(tenant, original!.id));
         if (!cacheBytes) throw new NotFound(`the IRS cache of certificate ${original!.id} is missing`);
-        certificate = await runRecertifyJob({
+        certificate = await run(() => runRecertifyJob({
           classifier, model, data, original: original!, cacheBytes, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma,
           sequential: sequentialOptions(req.sequential), batchSize: req.batchSize, shardSize: req.shardSize, sampler, onProgress,
-        });
+        }));
       } else if (req.kind === 'tune') {
         // Candidates share each batch of noise in this process (one pass), so tuning does not fan out.
         const cacheBytes = await store.get(keys.cache(tenant, original!.id));
@@ -192,23 +207,24 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
         return job;
       } else {
         const op = original!.params as CertifyParamsDoc;
-        ({ certificate } = await runCertifyJob({
+        ({ certificate } = await run(() => runCertifyJob({
           classifier, model, data, sampler, onProgress, baselineOf: { id: original!.id, modelSha256: original!.model.sha256 },
           params: {
             sigma: op.sigma, seed: op.seed, n0: req.n0 ?? op.n0, n: req.np, alpha: op.alpha + req.alphaZeta, batchSize: req.batchSize, shardSize: req.shardSize,
             sequential: sequentialOptions(req.sequential),
           },
-        }));
+        })));
       }
     } finally {
       await classifier.dispose();
     }
-    // Shards ran with the service's backend; the certificate says so.
+    // Shards ran with the service's backend; the certificate says so (and who ran them: provenance, outside the id).
+    if (audit) certificate.provenance = audit.provenance();
     if (cache) await store.put(keys.cache(tenant, certificate.id), cache, { contentType: 'application/octet-stream' });
     await store.put(keys.certificate(tenant, certificate.id), json(certificate), { contentType: 'application/json' });
-    await save({ status: 'done', certificateId: certificate.id, progress: { samplesDone: total, samplesTotal: total, etaSeconds: 0 } });
+    await save({ status: 'done', certificateId: certificate.id, progress: { samplesDone: total, samplesTotal: total, etaSeconds: 0 }, ...(auditReq ? { audit: audit!.status() } : {}) });
   } catch (e) {
-    const message = e instanceof UserError ? e.message
+    const message = e instanceof UserError || e instanceof PermanentShardError ? e.message
       : e instanceof StoreError ? `object store unavailable, job stopped (submit it again to resume): ${e.message}`
         : `internal error: ${(e as Error).message}`;
     await save({ status: 'failed', error: message }).catch(() => {});
