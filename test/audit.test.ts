@@ -42,8 +42,12 @@ function service(store: MemoryStore | FileStore, workers: string[]): Service {
 
 async function submit(s: Service, body: Record<string, unknown>): Promise<{ status: any; certificate?: Certificate }> {
   const up = await s.app.request('/v1/models', { method: 'POST', headers: auth, body: MODEL });
-  const model = (await up.json()).sha256;
-  const res = await s.app.request('/v1/jobs', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ...body, model }) });
+  return submitAs(s, { model: (await up.json()).sha256, ...body });
+}
+
+/** Submits a job whose body names its model. */
+async function submitAs(s: Service, body: Record<string, unknown>): Promise<{ status: any; certificate?: Certificate }> {
+  const res = await s.app.request('/v1/jobs', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const { id } = await res.json();
   await s.idle();
   const status = await (await s.app.request(`/v1/jobs/${id}`, { headers: auth })).json();
@@ -58,11 +62,13 @@ describe('audits over one honest and one lying worker', () => {
   let workers: ServeProcess[] = [];
   let proxy: LyingProxy;
   let reference: Certificate;
+  let inProcess: Service;
 
   beforeAll(async () => {
     workers = await Promise.all([0, 1].map(() => startServe(['--store', `file:${dir}`, '--tokens', `acme:${TOKEN}`, '--worker-token', SECRET, '--backend', 'node'])));
     proxy = await startLyingProxy(workers[1].url);
-    reference = (await submit(service(new MemoryStore(), []), job)).certificate!;
+    inProcess = service(new MemoryStore(), []);
+    reference = (await submit(inProcess, job)).certificate!;
   }, 180_000);
   afterAll(async () => {
     await proxy?.close();
@@ -102,6 +108,32 @@ describe('audits over one honest and one lying worker', () => {
     expect(p.audit!.quarantined[0].party).toBe(proxy.url);
   }, 300_000);
 
+  it('a recertify job whose replays the proxy lies about (disagreement counts): detected, named, the in-process certificate', async () => {
+    // f^p: f pruned by 20%; gamma 1 sends every input down the zeta branch (replays with disagreements).
+    const compress = async (s: Service) => {
+      const sha = (await (await s.app.request('/v1/models', { method: 'POST', headers: auth, body: MODEL })).json()).sha256;
+      const res = await s.app.request(`/v1/models/${sha}/compress`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ method: 'prune', amount: 0.2 }) });
+      return (await res.json()).sha256 as string;
+    };
+    const recertify = { kind: 'recertify', original: reference.id, np: job.n, gamma: 1, shardSize: 30, batchSize: 30 };
+    const expected = (await submit(inProcess, { ...recertify, model: await compress(inProcess) })).certificate!;
+    expect(expected.results.every((r) => r.branch === 'zeta')).toBe(true);
+
+    // The original certificate and its cache are in the shared store (written by the audited job above).
+    const fanOut = service(new FileStore(dir), [workers[0].url, proxy.url]);
+    const prunedSha = await compress(fanOut);
+    const before = proxy.lies;
+    const { status, certificate } = await submitAs(fanOut, { ...recertify, model: prunedSha, audit: { fraction: 0.5 } });
+    expect(status.status, status.error).toBe('done');
+    expect(proxy.lies - before).toBeGreaterThan(0);
+    const audit: AuditStatus = status.audit;
+    expect(audit.mismatches.length).toBeGreaterThan(0);
+    expect(audit.mismatches.every((m) => m.faulty === proxy.url && m.differences.every((d) => /disagreements \d+ vs \d+/.test(d)))).toBe(true);
+    expect(audit.quarantined.map((q) => q.party)).toEqual([proxy.url]);
+    expect(certificate!.id).toBe(expected.id);
+    expect(strip(certificate!)).toEqual(strip(expected));
+  }, 300_000);
+
   it('with audits off the same fan-out gives a different certificate', async () => {
     const before = proxy.lies;
     const { status, certificate } = await submit(service(new FileStore(dir), [workers[0].url, proxy.url]), { ...job, batchSize: 60 });
@@ -136,6 +168,24 @@ describe('audits over one honest and one lying worker', () => {
       expect(certificate!.provenance!.shards.every((s) => s.audit?.agreed && s.audit.by !== s.by)).toBe(true);
     } finally {
       proxy.lying = true;
+    }
+  }, 300_000);
+
+  it('an audited job does not compare across backends: a wasm worker is excluded, the certificate is the node one', async () => {
+    const wasm = await startServe(['--store', `file:${dir}`, '--tokens', `acme:${TOKEN}`, '--worker-token', SECRET, '--backend', 'wasm']);
+    try {
+      const small = { ...job, n: 600, batchSize: 20 };
+      const expected = (await submit(inProcess, small)).certificate!;
+      const { status, certificate } = await submit(service(new FileStore(dir), [workers[0].url, wasm.url]), { ...small, audit: { fraction: 0.2 } });
+      expect(status.status, status.error).toBe('done');
+      const audit: AuditStatus = status.audit;
+      expect(audit.crossBackend).toBe('refused');
+      expect(audit.mismatches).toEqual([]);
+      expect(audit.quarantined.map((q) => [q.party, q.reason, q.stated?.backend])).toEqual([[wasm.url, 'backend', 'wasm']]);
+      expect(certificate!.provenance!.shards.every((s) => s.by !== wasm.url && s.stated?.backend === 'node')).toBe(true);
+      expect(strip(certificate!)).toEqual(strip(expected));
+    } finally {
+      await wasm.stop();
     }
   }, 300_000);
 });

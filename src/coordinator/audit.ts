@@ -116,8 +116,8 @@ export interface AuditOptions {
   /** Fraction of shards audited (0: provenance only). */
   fraction: number;
   auditor?: 'worker' | 'aggregator';
-  /** The per-job secret key of the selection (auditKey). */
-  key: Uint8Array;
+  /** The per-job secret key of the selection (auditKey; default: random, for a job that is not resumed). */
+  key?: Uint8Array;
   /** The job's backend: a party stating another is not audited across it but excluded. */
   backend: string;
   /** The status an earlier run of this job left (a resumed job keeps its quarantine). */
@@ -142,13 +142,17 @@ export async function shardKey(request: ShardRequest): Promise<string> {
 }
 
 /** Whether HMAC-SHA256(key, shard key), read as a fraction in [0, 1), is below `fraction`. */
-export async function selectedForAudit(key: Uint8Array, shard: string, fraction: number): Promise<boolean> {
+export async function selectedForAudit(key: Uint8Array | CryptoKey, shard: string, fraction: number): Promise<boolean> {
   if (fraction <= 0) return false;
-  const k = await crypto.subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const k = key instanceof Uint8Array ? await hmacKey(key) : key;
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', k, new TextEncoder().encode(shard)));
   let u = 0;
   for (let i = 0; i < 6; i++) u = u * 256 + mac[i];
   return u / 2 ** 48 < fraction;
+}
+
+function hmacKey(key: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
 }
 
 /** A job's audit key: random, made once and kept in the store (never sent to a worker). */
@@ -197,6 +201,7 @@ const positions = (r: ShardRequest) => r.inputs.map((x) => ('index' in x ? x.ind
 export function createAudit(o: AuditOptions): Audit {
   const fraction = o.fraction;
   const auditing = fraction > 0;
+  const secret = hmacKey(o.key ?? crypto.getRandomValues(new Uint8Array(32)));
   const localIdentity: WorkerIdentity = { id: AGGREGATOR, backend: o.backend, version: TOOL.version };
   const status: AuditStatus = o.resume ? structuredClone(o.resume) : {
     fraction, auditor: o.auditor ?? 'worker', backend: o.backend,
@@ -262,8 +267,8 @@ export function createAudit(o: AuditOptions): Audit {
   const describe = (request: ShardRequest) => `shard [${request.start}, ${request.start + request.count}) of stream ${request.stream}, inputs ${positions(request).join(',')}`;
 
   const dispatch = async (request: ShardRequest): Promise<StoredShard> => {
-    const key = await shardKey(request);
-    const selected = auditing && (await selectedForAudit(o.key, key, fraction));
+    const shard = await shardKey(request);
+    const selected = auditing && (await selectedForAudit(await secret, shard, fraction));
     for (;;) {
       const first = await compute(request, new Set(), false);
       if (!first) throw new PermanentShardError(`no party left to compute ${describe(request)}: ${status.quarantined.map((q) => `${q.party} quarantined (${q.reason})`).join('; ')}`);
@@ -291,7 +296,7 @@ export function createAudit(o: AuditOptions): Audit {
             }
             const [good, bad] = withFirst ? [first, second] : [second, first];
             status.mismatches.push({
-              shard: key, stream: request.stream, start: request.start, count: request.count, inputs: positions(request),
+              shard, stream: request.stream, start: request.start, count: request.count, inputs: positions(request),
               primary: first.party, auditor: second.party, referee: third.party, faulty: bad.party,
               ...(bad.response.worker ? { stated: bad.response.worker } : {}),
               differences: shardDifferences(bad.response, good.response),
@@ -307,7 +312,7 @@ export function createAudit(o: AuditOptions): Audit {
         by: accepted.party, ...(accepted.response.worker ? { stated: accepted.response.worker } : {}),
         stream: request.stream, start: request.start, count: request.count, inputs: positions(request), ...(audit ? { audit } : {}),
       };
-      used.set(key, provenance);
+      used.set(shard, provenance);
       return { ...accepted.response, provenance };
     }
   };
