@@ -4,14 +4,15 @@
  * the same backend. This module is a layer any fan-out wraps around its dispatcher and its
  * results store (jobs API over HTTP, the CLI's --workers, later the Queue):
  *
- *   const audit = createAudit({ remote: httpDispatcher(...), local, results, fraction, key, backend });
+ *   const audit = createAudit({ remote: httpDispatcher(...), local, results, fraction, backend });
  *   shardedSampler({ ..., dispatcher: audit.dispatcher, results: audit.results });
  *   const out = await audit.run(() => runCertifyJob({ ..., sampler }));
  *   certificate.provenance = audit.provenance();
  *
- * - Selection: a shard is audited when HMAC-SHA256(per-job key, shard key) < F (first 48
- *   bits as a fraction). Workers never see the key, and an audit request is the very request
- *   the first worker got, so no worker can tell which shards are checked.
+ * - Selection: a shard is audited when HMAC-SHA256(job key, shard key) < F (first 48 bits as
+ *   a fraction). The key is random, drawn per job and kept in the aggregator's memory (never
+ *   stored: workers may share the store; never sent), and an audit request is the very
+ *   request the first worker got, so no worker can tell which shards are checked.
  * - An audited shard is recomputed by another party (another worker, or the aggregator) and
  *   compared exactly: histograms, predictions, disagreement counts. On a mismatch a third
  *   party (the aggregator by preference) recomputes it; the two that agree win, the odd one
@@ -29,7 +30,6 @@
 import { checkResponse, type ShardDispatcher, type ShardStore } from './sharded-sampler.ts';
 import { PermanentShardError, type RoutedDispatcher } from './http-dispatcher.ts';
 import type { ShardRequest, ShardResponse, WorkerIdentity } from '../protocol/schemas.ts';
-import type { ObjectStore } from '../store/types.ts';
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';
 
@@ -116,7 +116,12 @@ export interface AuditOptions {
   /** Fraction of shards audited (0: provenance only). */
   fraction: number;
   auditor?: 'worker' | 'aggregator';
-  /** The per-job secret key of the selection (auditKey; default: random, for a job that is not resumed). */
+  /**
+   * The secret key of the selection (default: 32 random bytes). Keep it in memory only: workers
+   * may read the store. A restarted aggregator draws a new one, which is sound: stored shards
+   * were audited or not when they were computed, and every later shard is still chosen with
+   * probability F.
+   */
   key?: Uint8Array;
   /** The job's backend: a party stating another is not audited across it but excluded. */
   backend: string;
@@ -153,15 +158,6 @@ export async function selectedForAudit(key: Uint8Array | CryptoKey, shard: strin
 
 function hmacKey(key: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-}
-
-/** A job's audit key: random, made once and kept in the store (never sent to a worker). */
-export async function auditKey(store: ObjectStore, path: string): Promise<Uint8Array> {
-  const fresh = crypto.getRandomValues(new Uint8Array(32));
-  await store.putIfAbsent(path, fresh, { contentType: 'application/octet-stream' });
-  const kept = await store.get(path);
-  if (!kept || kept.length < 16) throw new Error(`audit key ${path} unreadable`);
-  return kept;
 }
 
 /** A plain dispatcher as one named party (it cannot be told to avoid anyone but itself). */

@@ -26,7 +26,7 @@ import { UserError } from '../errors.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { shardedSampler, type ShardDispatcher } from './sharded-sampler.ts';
 import { httpDispatcher, PermanentShardError } from './http-dispatcher.ts';
-import { asRouted, auditKey, createAudit, type Audit, type AuditStatus } from './audit.ts';
+import { asRouted, createAudit, type Audit, type AuditStatus } from './audit.ts';
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const parse = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as T;
@@ -137,7 +137,6 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
         remote: deps.dispatcher ? asRouted(deps.dispatcher) : cfg.workers.length > 0 ? (dispatcher as ReturnType<typeof httpDispatcher>) : undefined,
         local: (r) => executeShard(store, classifiers, inputsCache, tenant, r),
         results, fraction: auditReq?.fraction ?? 0, auditor: auditReq?.auditor, backend: cfg.backend,
-        key: auditReq ? await auditKey(store, keys.auditKey(tenant, job.id)) : new Uint8Array(32),
         resume: job.audit as AuditStatus | undefined,
         onChange: auditReq ? (a) => void save({ audit: a }).catch(() => {}) : undefined,
       });

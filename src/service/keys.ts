@@ -11,8 +11,6 @@ export const keys = {
   cache: (tenant: string, id: string) => `tenants/${tenant}/certificates/${id}.cache`,
   job: (tenant: string, id: string) => `tenants/${tenant}/jobs/${id}.json`,
   jobs: (tenant: string) => `tenants/${tenant}/jobs/`,
-  /** A job's secret audit key (coordinator/audit.ts): chooses the audited shards; never sent to a worker. */
-  auditKey: (tenant: string, job: string) => `tenants/${tenant}/jobs/${job}/audit.key`,
   shardResult: (tenant: string, job: string, shard: string) => `tenants/${tenant}/jobs/${job}/shards/${shard}.json`,
   tenants: () => 'tenants/',
 };
