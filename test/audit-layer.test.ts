@@ -122,6 +122,7 @@ describe('audit layer', () => {
     expect([m.start, m.stream]).toEqual([400, 2]);
     // Results the liar gave before it was caught (shards 1-3) were discarded and recomputed.
     expect(s.discarded).toBe(3);
+    expect(s.quarantined[0].discarded).toEqual(await Promise.all([1, 2, 3].map((i) => shardKey(requests[i - 1]))));
     expect(s.rounds).toBe(2);
     const p = audit.provenance();
     expect(p.shards.some((x) => x.by === 'liar')).toBe(false);

@@ -93,6 +93,7 @@ describe('audits over one honest and one lying worker', () => {
     // The proxy states the identity of the worker behind it: recorded, but the party is the URL the aggregator used.
     expect(audit.quarantined[0].stated?.backend).toBe('node');
     expect(audit.discarded).toBeGreaterThan(0);
+    expect(audit.quarantined[0].discarded.length).toBe(audit.discarded);
     expect(audit.rounds).toBeGreaterThanOrEqual(1);
 
     const cert = certificate!;

@@ -76,6 +76,8 @@ export interface Quarantined {
   detail: string;
   stated?: WorkerIdentity;
   at: string;
+  /** Its shard results thrown away (recomputed elsewhere), by shard key. */
+  discarded: string[];
 }
 
 /** What a job's status says about its audits. */
@@ -205,7 +207,13 @@ export function createAudit(o: AuditOptions): Audit {
     selected: 0, compared: 0, agreed: 0, skipped: 0, mismatches: [], quarantined: [], discarded: 0, rounds: 0,
   };
   const quarantined = new Set(status.quarantined.map((q) => q.party));
-  const discarded = new Set<string>();
+  const discarded = new Set<string>(status.quarantined.flatMap((q) => q.discarded ?? []));
+  const discard = (key: string, party: string) => {
+    if (discarded.has(key)) return;
+    discarded.add(key);
+    status.discarded = discarded.size;
+    status.quarantined.find((q) => q.party === party)?.discarded.push(key);
+  };
   /** The shards the current round of the computation used, by key. */
   const used = new Map<string, ShardRecord>();
   const parties = (o.remote?.workers.length ?? 0) + (o.local ? 1 : 0);
@@ -214,7 +222,7 @@ export function createAudit(o: AuditOptions): Audit {
   const quarantine = (party: string, reason: Quarantined['reason'], detail: string, stated?: WorkerIdentity) => {
     if (quarantined.has(party)) return;
     quarantined.add(party);
-    status.quarantined.push({ party, reason, detail, ...(stated ? { stated } : {}), at: new Date().toISOString() });
+    status.quarantined.push({ party, reason, detail, ...(stated ? { stated } : {}), at: new Date().toISOString(), discarded: [] });
     changed();
   };
 
@@ -319,7 +327,7 @@ export function createAudit(o: AuditOptions): Audit {
       if (!r) return undefined;
       const record = r.provenance ?? { by: 'unknown', start: r.start, count: r.count };
       if (quarantined.has(record.by)) {
-        if (!discarded.has(key)) { discarded.add(key); status.discarded = discarded.size; }
+        discard(key, record.by);
         return undefined;
       }
       used.set(key, record);
@@ -338,8 +346,7 @@ export function createAudit(o: AuditOptions): Audit {
         status.rounds++;
         const out = await compute();
         const tainted = [...used].filter(([, r]) => quarantined.has(r.by));
-        for (const [k] of tainted) discarded.add(k);
-        status.discarded = discarded.size;
+        for (const [k, r] of tainted) discard(k, r.by);
         changed();
         if (tainted.length === 0) return out;
         if (round >= max) throw new PermanentShardError(`audits quarantined parties in ${round} rounds and results of quarantined parties remain; giving up`);
