@@ -34,7 +34,7 @@ import { compressModel, trainingSigma } from '../src/onnx/compress/index.ts';
 import { sha256Hex } from '../src/util/digest.ts';
 import { StoreError } from '../src/store/types.ts';
 import { openApiDocument } from './openapi.ts';
-import { verifyShardRequest } from '../src/service/signing.ts';
+import { keyFingerprint, verifyShardRequest } from '../src/service/signing.ts';
 
 type Env = { Variables: { tenant: string; signature?: { timestamp?: string; signature?: string } } };
 
@@ -173,7 +173,9 @@ export function createService(cfg: ServiceConfig): Service {
     if (shardsInFlight >= (cfg.maxConcurrentShards ?? 4)) throw new Busy('too many shards in flight; retry later');
     shardsInFlight++;
     try {
-      return c.json(await executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req));
+      const result = await executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req);
+      // Who computed it, as this worker states it (audits check the backend; provenance records it).
+      return c.json({ worker: { id: cfg.workerId ?? new URL(c.req.url).origin, backend: cfg.backend, version: TOOL.version, ...(cfg.workerToken ? { key: await keyFingerprint(cfg.workerToken) } : {}) }, ...result });
     } finally {
       shardsInFlight--;
     }

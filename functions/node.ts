@@ -16,6 +16,7 @@ export interface NodeServeOptions {
   workers?: string[];
   backend?: BackendName;
   maxConcurrentShards?: number;
+  workerId?: string;
   fanOut?: ServiceConfig['fanOut'];
 }
 
@@ -38,6 +39,7 @@ export async function serve(o: NodeServeOptions): Promise<{ service: Service; se
     backend: o.backend ?? (await defaultFastBackend()),
     dataset: bundledDataset,
     maxConcurrentShards: o.maxConcurrentShards,
+    workerId: o.workerId,
     fanOut: o.fanOut,
   });
   const host = o.host ?? '127.0.0.1';

@@ -461,6 +461,7 @@ export function buildProgram(): Command {
     .option('--tokens <list>', 'tenant:token,tenant:token (also IRS_TOKENS)')
     .option('--worker-token <t>', 'shared secret for aggregator -> shard worker requests (also IRS_WORKER_TOKEN)')
     .option('--workers <urls>', 'shard workers to fan out to, comma-separated (default: run shards in this process)')
+    .option('--worker-id <name>', 'the name this server states with its shard results (default: the URL it is reached at)')
     .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
     .addOption(new Option('--max-shards <k>', 'shards computed at once before answering 429').argParser(positiveInt).default(2))
     .action(async (o) => {
@@ -471,7 +472,7 @@ export function buildProgram(): Command {
         port: o.port, host: o.host, store: o.store, tokens, backend: o.backend,
         workerToken: o.workerToken ?? process.env.IRS_WORKER_TOKEN,
         workers: (o.workers ?? '').split(',').map((w: string) => w.trim()).filter(Boolean),
-        maxConcurrentShards: o.maxShards,
+        maxConcurrentShards: o.maxShards, workerId: o.workerId,
       });
       process.stdout.write(`irs-edge serving on ${s.url} (store ${o.store}, ${tokens.size} token${tokens.size > 1 ? 's' : ''})\n`);
       await new Promise<void>((resolve) => {

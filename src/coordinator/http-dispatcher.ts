@@ -24,7 +24,24 @@ export interface HttpDispatcherOptions {
 
 export class PermanentShardError extends Error {}
 
-export function httpDispatcher(o: HttpDispatcherOptions): ShardDispatcher & { readonly attempts: number } {
+/** Options of one dispatch (audits: never the worker being checked, never a quarantined one). */
+export interface DispatchOptions {
+  exclude?: ReadonlySet<string>;
+}
+
+/** A shard's response and the worker (URL) that gave it. */
+export interface Dispatched {
+  response: ShardResponse;
+  worker: string;
+}
+
+/** A dispatcher that says which worker answered and can be told which ones to avoid. */
+export interface RoutedDispatcher extends ShardDispatcher {
+  readonly workers: readonly string[];
+  dispatchVia(request: ShardRequest, options?: DispatchOptions): Promise<Dispatched>;
+}
+
+export function httpDispatcher(o: HttpDispatcherOptions): RoutedDispatcher & { readonly attempts: number } {
   if (o.workers.length === 0) throw new Error('no shard workers configured');
   const perWorker = o.perWorker ?? 2;
   const inFlight = new Map(o.workers.map((w) => [w, 0]));
@@ -33,11 +50,14 @@ export function httpDispatcher(o: HttpDispatcherOptions): ShardDispatcher & { re
   let attempts = 0;
   let cursor = 0;
 
-  const acquire = async (avoid?: string): Promise<string> => {
+  const acquire = async (avoid?: string, exclude?: ReadonlySet<string>): Promise<string> => {
+    const usable = exclude ? o.workers.filter((w) => !exclude.has(w)).length : o.workers.length;
+    if (usable === 0) throw new PermanentShardError('no shard worker left to send the shard to (all excluded)');
     for (;;) {
       for (let k = 0; k < o.workers.length; k++) {
         const w = o.workers[(cursor + k) % o.workers.length];
-        if (inFlight.get(w)! < perWorker && (w !== avoid || o.workers.length === 1)) {
+        if (exclude?.has(w)) continue;
+        if (inFlight.get(w)! < perWorker && (w !== avoid || usable === 1)) {
           cursor = (cursor + k + 1) % o.workers.length;
           inFlight.set(w, inFlight.get(w)! + 1);
           return w;
@@ -75,20 +95,16 @@ export function httpDispatcher(o: HttpDispatcherOptions): ShardDispatcher & { re
     }
   };
 
-  return {
-    get attempts() {
-      return attempts;
-    },
-    async dispatch(request: ShardRequest): Promise<ShardResponse> {
+  const dispatchVia = async (request: ShardRequest, options: DispatchOptions = {}): Promise<Dispatched> => {
       const body = JSON.stringify(request);
       const retries = o.retries ?? 5;
       let last: string | undefined;
       let avoid: string | undefined;
       for (let attempt = 0; attempt <= retries; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, (o.backoffMs ?? 200) * 2 ** (attempt - 1)));
-        const worker = await acquire(avoid);
+        const worker = await acquire(avoid, options.exclude);
         try {
-          return await once(worker, body);
+          return { response: await once(worker, body), worker };
         } catch (e) {
           if (e instanceof PermanentShardError) throw e;
           last = (e as Error).name === 'AbortError' ? 'timeout' : (e as Error).message;
@@ -99,6 +115,14 @@ export function httpDispatcher(o: HttpDispatcherOptions): ShardDispatcher & { re
         }
       }
       throw new Error(`shard [${request.start}, ${request.start + request.count}) failed after ${retries + 1} attempts: ${last}`);
+  };
+
+  return {
+    get attempts() {
+      return attempts;
     },
+    workers: o.workers,
+    dispatchVia,
+    dispatch: async (request: ShardRequest): Promise<ShardResponse> => (await dispatchVia(request)).response,
   };
 }

@@ -35,7 +35,7 @@ import { DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/s
 import type { Sampler } from '../smoothing/stream.ts';
 import { UserError } from '../errors.ts';
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
-import { JobSuspended, shardedSampler, type ShardDispatcher } from './sharded-sampler.ts';
+import { JobSuspended, shardedSampler, type ShardDispatcher, type ShardStore } from './sharded-sampler.ts';
 import { PermanentShardError } from './http-dispatcher.ts';
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
@@ -212,7 +212,11 @@ export async function submitJob(
   const existing = await readJson<JobDoc>(cfg.store, keys.job(tenant, id));
   if (existing && existing.status !== 'failed') return { job: existing, created: false };
   const now = new Date().toISOString();
-  const job: JobDoc = { id, tenant, request, status: 'queued', createdAt: now, updatedAt: now, progress: { samplesDone: 0, samplesTotal: 0 } };
+  const job: JobDoc = {
+    id, tenant, request, status: 'queued', createdAt: now, updatedAt: now, progress: { samplesDone: 0, samplesTotal: 0 },
+    // A failed job submitted again keeps its audit record: a worker quarantined then stays so (its stored shards stay discarded).
+    ...(existing?.audit ? { audit: existing.audit } : {}),
+  };
   const loaded = await loadJob(cfg, job);
   const cost = await preflightJob(cfg, loaded, options.classifiers, options.plan !== undefined);
   if (options.plan && cost) job.plan = options.plan(request, cost);
@@ -236,10 +240,12 @@ export function shardResults(store: ObjectStore, job: JobDoc) {
 }
 
 /** The job's sampler: shards over its stored inputs, results persisted under the job. */
-export function jobSampler(store: ObjectStore, loaded: LoadedJob, dispatcher: ShardDispatcher, concurrency: number): Sampler {
+export function jobSampler(
+  store: ObjectStore, loaded: LoadedJob, dispatcher: ShardDispatcher, concurrency: number, results: ShardStore = shardResults(store, loaded.job),
+): Sampler {
   const { job, original } = loaded;
   return shardedSampler({
-    model: job.request.model, inputs: loaded.inputsSha256, dispatcher, results: shardResults(store, job),
+    model: job.request.model, inputs: loaded.inputsSha256, dispatcher, results,
     shardSamples: job.plan?.shardSamples ?? DEFAULT_SHARD_SAMPLES,
     inputsPerShard: job.plan?.inputsPerShard ?? DEFAULT_INPUTS_PER_SHARD,
     concurrency,

@@ -133,6 +133,11 @@ export interface Certificate {
   cache?: CacheRef;
   results: InputResult[];
   summary: Summary;
+  /**
+   * Fan-out: who computed each shard and which shards were audited (coordinator/audit.ts).
+   * Not part of the id: it records how the results were obtained, not what they are.
+   */
+  provenance?: import('../coordinator/audit.ts').Provenance;
 }
 
 /**

@@ -56,7 +56,25 @@ export const ShardRequest = z.object({
   .refine((r) => !(r.reference && r.referenceCache), { message: 'give reference or referenceCache, not both', path: ['referenceCache'] });
 export type ShardRequest = z.infer<typeof ShardRequest>;
 
+/**
+ * Who computed a shard, as the worker states it (an audited fan-out checks `backend` and
+ * records the rest in the certificate's provenance). Untrusted: the aggregator also records
+ * the URL it sent the shard to, and quarantines by that.
+ */
+export const WorkerIdentity = z.object({
+  /** The worker's name for itself: its configured id, or the origin it was reached at. */
+  id: z.string().max(300),
+  /** Inference backend the shard ran on: an exact audit needs the same one on both sides. */
+  backend: z.string().max(40),
+  version: z.string().max(40),
+  /** Fingerprint of the key the worker verifies aggregator signatures with (none: unsigned). */
+  key: z.string().max(64).optional(),
+});
+export type WorkerIdentity = z.infer<typeof WorkerIdentity>;
+
 export const ShardResponse = z.object({
+  /** Optional (older workers state none). */
+  worker: WorkerIdentity.optional(),
   model: Sha256,
   start: z.number(),
   count: z.number(),
@@ -86,10 +104,24 @@ export const DataSpec = z.union([
 ]);
 export type DataSpec = z.infer<typeof DataSpec>;
 
+/**
+ * Spot-check audits of a fanned-out job (coordinator/audit.ts): a keyed random fraction of
+ * shards is recomputed by another party and compared exactly.
+ */
+export const AuditRequest = z.object({
+  /** Fraction of shards recomputed, chosen with a per-job secret key (0: provenance only). */
+  fraction: z.number().min(0).max(1),
+  /** Who recomputes an audited shard: another worker (default; the aggregator when none is left) or the aggregator itself. */
+  auditor: z.enum(['worker', 'aggregator']).default('worker'),
+}).strict();
+export type AuditRequest = z.infer<typeof AuditRequest>;
+
 const Execution = {
   batchSize: BatchSize.default(256),
   /** Samples per shard; default: the service's choice. Never changes a result. */
   shardSize: Count.max(LIMITS.shardSamples).optional(),
+  /** Spot-check audits of shard results (fan-out only; in-process jobs have nobody to distrust). */
+  audit: AuditRequest.optional(),
 };
 
 export const CertifyJobRequest = z.object({
@@ -185,6 +217,8 @@ export interface JobDoc {
   certificateId?: string;
   /** tune: every candidate's outcome and the choice (null when none meets the target). */
   tune?: unknown;
+  /** Audited fan-out (coordinator/audit.ts AuditStatus): shards audited, mismatches, quarantined workers. */
+  audit?: unknown;
   error?: string;
 }
 

@@ -28,6 +28,8 @@ export interface ServiceConfig {
    * (service/signing.ts) run for the tenant they name, on POST /v1/shards only.
    */
   workerToken?: string;
+  /** The name this server states as a shard worker (default: the origin it was reached at). */
+  workerId?: string;
   /** Shard workers the aggregator fans out to; none: shards run in this process. */
   workers: readonly string[];
   backend: BackendName;

@@ -35,3 +35,11 @@ export async function verifyShardRequest(secret: string, headers: { tenant?: str
   const ok = await crypto.subtle.verify('HMAC', await key(secret, 'verify'), bytes, await message(tenant, timestamp, body));
   return ok ? undefined : 'invalid signature';
 }
+
+/**
+ * A fingerprint of the worker secret a shard worker holds (a worker states it with its
+ * results): names which key, never reveals it. Workers sharing one secret share it.
+ */
+export async function keyFingerprint(secret: string): Promise<string> {
+  return (await sha256Hex(encoder.encode(`irs-edge/worker-key\n${secret}`))).slice(0, 16);
+}
