@@ -2,7 +2,7 @@
  * Jobs on the Workers runtime's own engine, under `wrangler dev --persist-to` (workerd with local
  * R2, Durable Objects and Queues): a job object per job, shards one per queue message.
  *   - certify and recertify jobs give the certificates the same jobs give in-process (results, ids,
- *     cache sha256), and GET /v1/jobs/:id answers within a second at every poll meanwhile;
+ *     cache sha256; the reference runs on onnxruntime-node, bit-identical to wasm on these models), and GET /v1/jobs/:id answers within a second at every poll meanwhile;
  *   - killed mid-job (the whole process group) and restarted on the same state, the job finishes
  *     without being submitted again, with the same certificate;
  *   - a consumer that throws on 30% of deliveries, with every message delivered twice, changes
@@ -39,11 +39,12 @@ describe('jobs on Durable Objects and Queues (wrangler dev)', () => {
   beforeAll(async () => {
     await dev.start();
     edge = new Api(dev.fetcher, TOKEN);
-    ref = await inProcessApi(TOKEN);
+    ref = await inProcessApi(TOKEN, 'node');
     const [model, data] = [await edge.uploadModel(), await edge.uploadMnist(8)];
     expect(await ref.uploadModel()).toBe(model);
     expect((await ref.uploadMnist(8)).inputs).toBe(data.inputs);
-    certifyBody = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 3000, seed: 5, shardSize: 250 };
+    // Batches of 64: the longest single inference a status poll may wait behind in the one isolate wrangler dev runs.
+    certifyBody = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 3000, seed: 5, shardSize: 250, batchSize: 64 };
     reference = (await ref.run(certifyBody)).certificate;
   }, 180_000);
   afterAll(() => dev.kill());
@@ -58,7 +59,7 @@ describe('jobs on Durable Objects and Queues (wrangler dev)', () => {
 
     const fp16 = await edge.compress(certifyBody.model as string, 'fp16');
     expect(await ref.compress(certifyBody.model as string, 'fp16')).toBe(fp16);
-    const recertify = { kind: 'recertify', model: fp16, original: certificate.id, np: 1000, shardSize: 250 };
+    const recertify = { kind: 'recertify', model: fp16, original: certificate.id, np: 1000, shardSize: 250, batchSize: 64 };
     const onEdge = await edge.run(recertify, latencies);
     const inProcess = await ref.run(recertify);
     expectSameCertificate(onEdge.certificate, inProcess.certificate);
@@ -109,7 +110,7 @@ describe('jobs on Durable Objects and Queues under faults (wrangler dev)', () =>
   it('a consumer throwing on 30% of deliveries, with duplicates, yields the identical certificate', async () => {
     await dev.start();
     const edge = new Api(dev.fetcher, TOKEN);
-    const ref = await inProcessApi(TOKEN);
+    const ref = await inProcessApi(TOKEN, 'node');
     const model = await edge.uploadModel();
     const data = await edge.uploadMnist(8);
     await ref.uploadModel();
@@ -121,7 +122,7 @@ describe('jobs on Durable Objects and Queues under faults (wrangler dev)', () =>
 
   it('a shard that always fails ends the job failed with a message naming it, and no certificate', async () => {
     const edge = new Api(dev.fetcher, TOKEN);
-    const ref = await inProcessApi(TOKEN);
+    const ref = await inProcessApi(TOKEN, 'node');
     const model = await edge.uploadModel();
     const data = await edge.uploadMnist(4);
     await ref.uploadModel();
