@@ -22,6 +22,7 @@ import { UserError } from '../src/errors.ts';
 import type { ServiceConfig } from '../src/service/runtime.ts';
 import { keys, TENANT_PATTERN } from '../src/service/keys.ts';
 import { Busy, Conflict, NotFound } from '../src/service/errors.ts';
+import { checkOriginal } from '../src/jobs/recertify-job.ts';
 import { ClassifierCache, readModel } from '../src/service/models.ts';
 import { executeShard, InputsCache } from '../src/service/shard.ts';
 import { pendingJobs, readCertificate, readJson, runJob } from '../src/coordinator/job-runner.ts';
@@ -196,6 +197,8 @@ export function createService(cfg: ServiceConfig): Service {
         if (!cache) throw new Conflict(`original: the IRS cache of certificate ${original.id} is missing`);
         const sha = await sha256Hex(cache);
         if (sha !== original.cache?.sha256) throw new Conflict(`original: the stored IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache?.sha256})`);
+        // Recomputed id, cache header against params (alpha, n, ...): an IntegrityError is a 400 here, before the job starts.
+        await checkOriginal(original, cache);
       }
     }
     const id = (await sha256Hex(new TextEncoder().encode(canonicalJson({ tenant, req })))).slice(0, 32);

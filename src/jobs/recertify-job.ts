@@ -35,13 +35,14 @@ export interface RecertifyJob {
 }
 
 /**
- * Checks that an original certificate and cache belong together and fit this job; returns the
- * cache. The certificate is not trusted as given: its id is recomputed from what determines
- * it, and the cache header's alpha, n, inputs and noise must equal the certificate's, so that a
+ * Checks that an original certificate and its cache hold together. The certificate is not
+ * trusted as given: its id is recomputed from what determines it, and the cache header's id,
+ * model, inputs, sigma, seed, alpha, n and noise must equal the certificate's, so that a
  * hand-edited parameter (say params.alpha) cannot change the confidence IRS builds on. A
- * mismatch is an IntegrityError (CLI exit 3, HTTP 4xx).
+ * mismatch is an IntegrityError (CLI exit 3, HTTP 4xx). Also run by POST /v1/jobs, before a
+ * job starts.
  */
-export async function openOriginal(original: Certificate, cacheBytes: Uint8Array, data: JobInputs, np: number) {
+export async function checkOriginal(original: Certificate, cacheBytes: Uint8Array) {
   if (original.format !== CERTIFICATE_FORMAT) throw new UserError(`original certificate has format ${original.format}, expected ${CERTIFICATE_FORMAT}`);
   if (original.kind !== 'certify') throw new UserError(`original certificate is a ${original.kind} certificate; IRS needs a certify certificate with its cache`);
   if (!original.cache) throw new UserError('original certificate has no IRS cache');
@@ -65,6 +66,16 @@ export async function openOriginal(original: Certificate, cacheBytes: Uint8Array
   }
   if (header.noise !== NOISE_SCHEME) throw new UserError(`cache was made with noise scheme ${header.noise}; this tool replays ${NOISE_SCHEME}`);
   if (entries.length !== original.results.length) throw new IntegrityError('cache and certificate disagree on the number of inputs');
+  entries.forEach((e, i) => {
+    const r = original.results[i];
+    if (e.cA !== r.cA || e.pALower !== r.pALower) throw new IntegrityError(`cache entry ${i} disagrees with the certificate's result`);
+  });
+  return { params: p, header, entries };
+}
+
+/** checkOriginal, and that the original fits this job (inputs, n_p); returns the cache. */
+export async function openOriginal(original: Certificate, cacheBytes: Uint8Array, data: JobInputs, np: number) {
+  const { params: p, header, entries } = await checkOriginal(original, cacheBytes);
   const digest = await inputsDigest(data.inputs);
   if (digest !== original.data.inputsSha256) {
     throw new UserError(`inputs differ from those of certificate ${original.id} (${original.data.source}, ${original.data.indices.length} inputs)`);
@@ -72,10 +83,6 @@ export async function openOriginal(original: Certificate, cacheBytes: Uint8Array
   if (np > header.samples) {
     throw new UserError(`--np ${np} exceeds the ${header.samples} cached samples per input of certificate ${original.id} (n = ${p.n})`);
   }
-  entries.forEach((e, i) => {
-    const r = original.results[i];
-    if (e.cA !== r.cA || e.pALower !== r.pALower) throw new IntegrityError(`cache entry ${i} disagrees with the certificate's result`);
-  });
   return { params: p, entries };
 }
 
