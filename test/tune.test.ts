@@ -30,7 +30,7 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     for (const [name, o] of [['fp16', { method: 'fp16' }], ['p20', { method: 'prune', amount: 0.2 }]] as const) {
       writeFileSync(at(`${name}.onnx`), (await compressModel(readFileSync(MODEL), { ...o, backend: 'node' })).bytes);
     }
-  }, 120_000);
+  }, 240_000);
 
   it('recertify --models writes one certificate per candidate, each at the union-bound split, never beyond a run on its own', async () => {
     const r = await runCli(['recertify', '--original', at('orig.json'), '--models', `${at('fp16.onnx')},${at('p20.onnx')}`, '--np', '500', ...node, '--out', at('multi')]);
