@@ -1,21 +1,55 @@
 /**
- * npm run soundness -- [--trials 20000]
+ * npm run soundness -- [--trials 20000] [--only fixed|sequential|teeth] [--scale 1]
  *
- * The statistical soundness simulation (src/soundness/simulation.ts) at several settings, for
- * RELIABILITY.md: how often RS and IRS certificates claim more than the exact truth.
+ * The statistical soundness simulation at several settings, for RELIABILITY.md: how often RS
+ * and IRS certificates claim more than the exact truth.
+ * - teeth (src/soundness/stratified.ts): worst-case placements, isolated parts and negative
+ *   controls; --scale multiplies the CI sizes of test/soundness.test.ts (1 = exactly CI's runs).
+ * - fixed, sequential (src/soundness/simulation.ts): distances spread over 0.02..3.12 sigma, an
+ *   average over easy and hard inputs (kept for the radius ratio and sample counts).
  */
 import { parseArgs } from 'node:util';
 import { simulateIrs, simulateRs, type SimulationResult } from '../src/soundness/simulation.ts';
+import {
+  irsBranches, irsPAOracle, irsSelection, irsZetaOracle, rsDecision, rsSharedNoise, rsWorstCase, type CheckResult,
+} from '../src/soundness/stratified.ts';
 
-const { values } = parseArgs({ options: { trials: { type: 'string', default: '20000' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { trials: { type: 'string', default: '20000' }, only: { type: 'string' }, scale: { type: 'string', default: '1' } } });
 const trials = Number(values.trials);
-const run = (section: 'fixed' | 'sequential') => values.only === undefined || values.only === section;
+const run = (section: 'fixed' | 'sequential' | 'teeth') => values.only === undefined || values.only === section;
+
+if (run('teeth')) {
+  const k = Number(values.scale);
+  const t = (base: number) => Math.round(base * k);
+  // The same seeds as test/soundness.test.ts: at --scale 1 these are exactly CI's runs.
+  const groups: (() => Promise<CheckResult[]>)[] = [
+    () => rsWorstCase({ trials: t(3000), seed: 2 }),
+    () => rsWorstCase({ trials: t(3000), seed: 3, classes: 3 }),
+    () => rsSharedNoise({ trials: t(2000), seed: 4 }),
+    () => rsDecision({ trials: t(2000), seed: 5 }),
+    () => irsZetaOracle({ trials: t(2000), seed: 6 }),
+    () => irsPAOracle({ trials: t(2000), seed: 7 }),
+    () => irsSelection({ trials: t(2000), seed: 8 }),
+    () => irsBranches({ trials: t(4000), seed: 9 }),
+  ];
+  console.log('| setting | certifier | trials | certified | violations | rate | budget | allowance | verdict |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const g of groups) {
+    for (const r of await g()) {
+      const verdict = r.control ? (r.within ? '**control passed (BAD)**' : 'caught') : (r.within ? 'within' : '**NOT within**');
+      console.log(`| ${r.setting} | ${r.certifier} | ${r.trials} | ${r.certified} | ${r.violations} | ${(100 * r.rate).toFixed(2)}% | ${(100 * r.budget).toFixed(1)}% | ${(100 * r.allowance).toFixed(2)}% | ${verdict} |`);
+    }
+  }
+  console.log('');
+}
 
 const row = (name: string, setting: string, r: SimulationResult) =>
   `| ${name} | ${setting} | ${r.trials} | ${r.certified} | ${r.violations} | ${(100 * r.rate).toFixed(3)}% | ${(100 * r.bound).toFixed(1)}% | ${(100 * r.allowance).toFixed(3)}% | ${r.rate <= r.allowance ? 'yes' : '**NO**'} | ${r.meanRadiusRatio.toFixed(3)} | ${Math.round(r.meanSamples)} |`;
 
-console.log(`| method | setting | certifications | certified | violations | rate | promised | allowance | within | mean R / true R | mean samples |`);
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+if (run('fixed') || run('sequential')) {
+  console.log(`| method | setting | certifications | certified | violations | rate | promised | allowance | within | mean R / true R | mean samples |`);
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+}
 for (const sigma of run('fixed') ? [0.25, 1.0] : []) {
   for (const alpha of [0.05, 0.01]) {
     const t0 = performance.now();

@@ -6,3 +6,12 @@
 export class UserError extends Error {
   override name = 'UserError';
 }
+
+/**
+ * A certificate or cache that does not hold together (an id that its contents do not give, a
+ * cache whose header disagrees with the certificate's parameters): the CLI exits 3, the HTTP
+ * layer answers 4xx (it is a UserError).
+ */
+export class IntegrityError extends UserError {
+  override name = 'IntegrityError';
+}

@@ -2,11 +2,12 @@
  * irs-edge as a library: the statistics, noise, smoothing algorithms, jobs and compression
  * that the CLI and the HTTP functions are made of. (`irs-edge/client` is the HTTP client.)
  */
-export { clopperPearsonLower, clopperPearsonUpper, normalQuantile, binomialTestTwoSided, certifiedRadius } from './stats/index.ts';
+export { clopperPearsonLower, clopperPearsonUpper, normalQuantile, binomialTestTwoSided, certifiedRadius, MIN_ALPHA, ALPHA_FLOOR } from './stats/index.ts';
 export { philox4x32 } from './noise/philox.ts';
 export { fillGaussianNoise, NOISE_SCHEME, Stream } from './noise/gaussian.ts';
 export { certify, predict, ABSTAIN, type CertifyParams, type CertifiedInput, type PredictParams } from './smoothing/certify.ts';
-export { recertify, recertifyMany, chooseBranch, type IrsParams, type CachedInput, type RecertifiedInput, type CandidateControl, type Decision } from './smoothing/irs.ts';
+export { recertify, recertifyMany, chooseBranch, branchLevels, type IrsParams, type CachedInput, type RecertifiedInput, type CandidateControl, type Decision } from './smoothing/irs.ts';
+export { guaranteeFor, CAVEATS, type Guarantee } from './smoothing/guarantee.ts';
 export { doublingStages, SequentialTracker, type SequentialOptions, type StopRule, type StagePlan } from './smoothing/sequential.ts';
 export { localSampler, localMultiSampler, type Sampler, type MultiSampler } from './smoothing/stream.ts';
 export { runShard, type ShardSpec } from './smoothing/sampler.ts';

@@ -68,6 +68,42 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
     expect(r.stdout).toMatch(/is not the cache of certificate/);
   });
 
+  it('every certificate states its guarantee, and verify shows it', async () => {
+    expect(cert.guarantee).toMatchObject({ failureProbability: 0.001 });
+    expect(cert.guarantee!.caveats.join(' ')).toMatch(/Voráček & Hein/);
+    const rec: Certificate = JSON.parse(readFileSync(at('r.json'), 'utf8'));
+    expect(rec.guarantee).toMatchObject({ failureProbability: 0.002 });
+    expect(rec.guarantee!.derivation).toMatch(/alpha \+ alpha_zeta = 0.002/);
+    const r = await runCli(['verify', '--certificate', at('c.json'), '--model', MODEL]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/guarantee: per input, P\(reported class or radius wrong\) <= 0.001/);
+    expect(r.stdout).toMatch(/caveats:\n  - Noise/);
+  });
+
+  it('recertify refuses an original that does not hold together: exit 3 and what differs', async () => {
+    // A hand-edited alpha: the id no longer follows from the params.
+    writeFileSync(at('edited.json'), JSON.stringify({ ...cert, params: { ...cert.params, alpha: 0.1 } }));
+    writeFileSync(at('edited.cache'), readFileSync(at('c.cache')));
+    let r = await runCli(['recertify', '--original', at('edited.json'), '--model', at('fp16.onnx'), '--np', '100', '--out', at('x.json')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/does not hold together: its kind, model, inputs and params give id/);
+    // The same edit with the id recomputed to match: the cache header still says alpha 0.001.
+    const { certificateId } = await import('../src/protocol/certificate.ts');
+    const forged = { ...cert, params: { ...cert.params, alpha: 0.1 } };
+    forged.id = await certificateId(forged);
+    writeFileSync(at('forged.json'), JSON.stringify(forged));
+    writeFileSync(at('forged.cache'), readFileSync(at('c.cache')));
+    r = await runCli(['recertify', '--original', at('forged.json'), '--model', at('fp16.onnx'), '--np', '100', '--out', at('x.json')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/cache header does not match certificate .*alpha 0.001 in the cache, 0.1 in the certificate/);
+  });
+
+  it('refuses failure probabilities below 1e-15 by name (exit 2)', async () => {
+    const r = await runCli(['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', ...quick, '--alpha', '1e-16', '--out', at('x.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--alpha.*must be at least 1e-15/);
+  });
+
   describe('CI gate', () => {
     const recertify = (extra: string[]) => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', 'node', '--quiet', '--out', at('g.json'), ...extra];
 

@@ -64,6 +64,14 @@ describe('Gaussian noise', () => {
     }
   });
 
+  it('uses 53-bit uniforms: pairs reach beyond the 6.66 sigma cap of 32-bit Box–Muller, never beyond 8.57 sigma', () => {
+    // The scheme's radius cap is sqrt(-2 ln 2^-53); 32-bit uniforms capped it at sqrt(-2 ln 2^-32) = 6.66.
+    expect(NOISE_SCHEME).toMatch(/box-muller53\/v2$/);
+    expect(Math.sqrt(-2 * Math.log(2 ** -53))).toBeCloseTo(8.572, 3);
+    const x = new Float32Array(4);
+    expect(() => fillGaussianNoise(x, { seed: 1, stream: 0 }, 0, 0, 2 ** 19 + 1, 1)).toThrow(/exceed/);
+  });
+
   it('rejects seeds that are not integers in [0, 2^53)', () => {
     const x = new Float32Array(4);
     expect(() => fillGaussianNoise(x, { seed: -1, stream: 0 }, 0, 1, 4, 1)).toThrow(/seed/);

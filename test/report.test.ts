@@ -42,6 +42,11 @@ describe('irs report', () => {
     expect(md[0]).toMatch(/^\| certificate \| kind \| model \| inputs \| r=0 /);
     expect(md.filter((l) => l.startsWith('| original') || l.startsWith('| irs'))).toHaveLength(2);
     expect(md.join('\n')).toMatch(/\*\*irs\*\* \(IRS\): zeta branch \d+/);
+    // Each certificate's guarantee, and the caveats.
+    expect(md.join('\n')).toMatch(/- original: P\(class or radius wrong\) <= 0.001\./);
+    expect(md.join('\n')).toMatch(/- irs: P\(class or radius wrong\) <= 0.002\. IRS:/);
+    expect(md.join('\n')).toMatch(/Not covered: .*Voráček & Hein/);
+    expect(readFileSync(at('report.html'), 'utf8')).toMatch(/<h2>Guarantee<\/h2>/);
   });
 
   it('refuses a file that is not a certificate, and mismatched labels', async () => {

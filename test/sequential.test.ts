@@ -104,7 +104,7 @@ describe('IRS in stages', () => {
     expect(out.reduce((s, r) => s + r.samples, 0)).toBeLessThan(none.reduce((s, r) => s + r.samples, 0));
   });
 
-  it('the RS branch stages too, on its own stream, with alpha + alpha_zeta split', async () => {
+  it('the RS branch stages too, on its own stream, with alpha split', async () => {
     const cache = await originalCache(inputs);
     const out = await recertify(localSampler(fp, inputs), cache, { ...irs, gamma: 0.5, sequential: { firstStage: 64, stop: { kind: 'decision', radius: 0.25 } } });
     expect(out.every((r) => r.branch !== 'zeta')).toBe(true);
@@ -119,13 +119,14 @@ describe('several candidates in one pass', () => {
   const inputs = at(DISTANCES);
   const irs = { ...base, np: 1000, alpha: 0.001, alphaZeta: 0.001, gamma: 0.99 };
 
-  it('gives every candidate exactly what a run on its own gives, in fixed and decision modes', async () => {
+  it('gives every candidate exactly what a run on its own gives at the same candidate split, in fixed and decision modes', async () => {
     const cache = await originalCache(inputs);
     const candidates = [linear(0.01), linear(-0.03), linear(0.1)];
     for (const sequential of [undefined, { firstStage: 64, stop: { kind: 'decision' as const, radius: 0.3 } }]) {
       const together = await recertifyMany(localMultiSampler(candidates, inputs), cache, { ...irs, sequential });
       for (let m = 0; m < candidates.length; m++) {
-        const alone = await recertify(localSampler(candidates[m], inputs), cache, { ...irs, sequential });
+        // Recertified together they are candidates to select among: each at alpha_zeta / 3 and alpha / 3.
+        const alone = await recertify(localSampler(candidates[m], inputs), cache, { ...irs, sequential, candidates: candidates.length });
         expect(together[m].map(({ seconds: _s, ...r }) => r)).toEqual(alone.map(({ seconds: _s, ...r }) => r));
       }
     }

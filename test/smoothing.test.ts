@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { LinearClassifier } from '../src/inference/linear.ts';
 import { certify, predict, ABSTAIN } from '../src/smoothing/certify.ts';
-import { recertify, type CachedInput } from '../src/smoothing/irs.ts';
+import { branchLevels, recertify, type CachedInput } from '../src/smoothing/irs.ts';
 import { runShard } from '../src/smoothing/sampler.ts';
 import { localSampler } from '../src/smoothing/stream.ts';
 import { ShardMerger } from '../src/smoothing/merge.ts';
 import { averageCertifiedRadius, certifiedAccuracy } from '../src/smoothing/metrics.ts';
-import { normalQuantile } from '../src/stats/index.ts';
+import { clopperPearsonLower, clopperPearsonUpper, normalQuantile } from '../src/stats/index.ts';
 import erfc from '@stdlib/math-base-special-erfc';
 
 const Phi = (z: number) => 0.5 * erfc(-z / Math.SQRT2);
@@ -136,6 +136,12 @@ describe('IRS on linear models (true disagreement known)', () => {
     // Inputs with pA_lower >= gamma take the RS branch: the far ones here.
     expect(res[dists.indexOf(2.0)].branch).toBe('rs');
     expect(res[dists.indexOf(0.15)].branch).toBe('zeta');
+    // The rs branch's bound is the CP lower bound at the original alpha, not alpha + alpha_zeta
+    // (RELIABILITY.md, "IRS's two branches"); split alpha / M over M candidates.
+    for (const r of res.filter((x) => x.branch === 'rs')) expect(r.pALower).toBe(clopperPearsonLower(r.nA!, 5000, params.alpha));
+    const three = await recertify(localSampler(fp, inputs), cache, { ...params, np: 5000, alphaZeta: 0.001, gamma: 0.99, candidates: 3 });
+    for (const r of three.filter((x) => x.branch === 'rs')) expect(r.pALower).toBe(clopperPearsonLower(r.nA!, 5000, branchLevels({ ...params, alphaZeta: 0.001, candidates: 3 }).rs));
+    for (const r of three.filter((x) => x.branch === 'zeta')) expect(r.zeta).toBe(clopperPearsonUpper(r.disagreements!, 5000, (0.001 / 3) * (1 - 1e-12)));
   });
 
   it('sees zero disagreements when f^p = f, so zeta is the CP floor 1 - alpha_zeta^(1/n_p)', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import betainc from '@stdlib/math-base-special-betainc';
 import {
-  binomialTestTwoSided, certifiedRadius, clopperPearsonLower, clopperPearsonUpper, normalQuantile,
+  ALPHA_FLOOR, binomialTails, binomialTestTwoSided, certifiedRadius, clopperPearsonLower, clopperPearsonUpper, MAX_TRIALS, normalQuantile, TAIL_RTOL,
 } from '../src/stats/index.ts';
 import { philoxUniforms } from './helpers/rng.ts';
 
@@ -12,6 +12,45 @@ const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${
 const ref = fixture('stats-reference.json');
 const extended = fixture('stats-reference-extended.json');
 const allBounds = [...ref.clopper_pearson, ...extended.clopper_pearson];
+// Exact binomial tail sums in mpmath (fixtures/make_extreme_reference.py): n up to 2^32, alpha down to 1e-20.
+const extreme = fixture('stats-reference-extreme.json');
+
+describe('Clopper–Pearson bounds at the extremes the CLI and API accept (n up to 2^32, alpha down to 1e-20)', () => {
+  type Row = { k: number; n: number; alpha: number; lower: string; upper: string; lowerDown: number; upperUp: number; tailAtLowerDown: string; tailAtUpperUp: string };
+  const rows: Row[] = extreme.clopper_pearson;
+
+  it(`are never on the unsafe side of the exact values, at ${rows.length} points`, () => {
+    for (const c of rows) {
+      // lowerDown / upperUp are the doubles just outside the exact bounds: a sound bound is at or beyond them.
+      expect(clopperPearsonLower(c.k, c.n, c.alpha), `lower(${c.k}, ${c.n}, ${c.alpha})`).toBeLessThanOrEqual(c.lowerDown);
+      expect(clopperPearsonUpper(c.k, c.n, c.alpha), `upper(${c.k}, ${c.n}, ${c.alpha})`).toBeGreaterThanOrEqual(c.upperUp);
+    }
+  });
+
+  it('are tight: within 1e-9 relative of the exact values (5e-9 on 1 - bound near 1)', () => {
+    for (const c of rows) {
+      const lo = clopperPearsonLower(c.k, c.n, c.alpha), up = clopperPearsonUpper(c.k, c.n, c.alpha);
+      const L = Number(c.lower), U = Number(c.upper);
+      if (L > 0) expect(relErr(lo, L), `lower(${c.k}, ${c.n}, ${c.alpha})`).toBeLessThanOrEqual(1e-9);
+      expect(relErr(up, U), `upper(${c.k}, ${c.n}, ${c.alpha})`).toBeLessThanOrEqual(1e-9);
+    }
+  });
+
+  it('rest on a tail evaluator within a tenth of TAIL_RTOL of the exact tails, at the same doubles', () => {
+    let worst = 0;
+    for (const c of rows) {
+      if (c.k > 0 && c.lowerDown > 0) worst = Math.max(worst, relErr(binomialTails.sf(c.k, c.n, c.lowerDown), Number(c.tailAtLowerDown)));
+      if (c.k < c.n && c.upperUp < 1) worst = Math.max(worst, relErr(binomialTails.cdf(c.k, c.n, c.upperUp), Number(c.tailAtUpperUp)));
+    }
+    expect(worst).toBeLessThan(TAIL_RTOL / 10);
+  });
+
+  it('refuse what they cannot make sound, with a message', () => {
+    expect(() => clopperPearsonUpper(1, 10, ALPHA_FLOOR / 2)).toThrow(/below 1e-20/);
+    expect(() => clopperPearsonLower(1, MAX_TRIALS + 1, 0.01)).toThrow(/n must be an integer in \[1, 2\^32\]/);
+    expect(clopperPearsonUpper(MAX_TRIALS - 1, MAX_TRIALS, ALPHA_FLOOR)).toBeLessThanOrEqual(1);
+  });
+});
 
 function relErr(a: number, b: number): number {
   return b === 0 ? Math.abs(a) : Math.abs(a - b) / Math.abs(b);
@@ -30,6 +69,8 @@ describe('Clopper–Pearson bounds against SciPy', () => {
   });
 
   it('match the paper notes’ test vectors', () => {
+    // The issue's example of an unsafe bound at n = 1e8 (it came out below the exact value).
+    expect(clopperPearsonUpper(1, 1e8, 1e-3)).toBeGreaterThanOrEqual(extreme.clopper_pearson.find((c: { k: number; n: number; alpha: number }) => c.k === 1 && c.n === 1e8 && c.alpha === 1e-3).upperUp);
     expect(clopperPearsonLower(10000, 10000, 0.001)).toBeCloseTo(0.999309, 6);
     expect(clopperPearsonLower(9900, 10000, 0.001)).toBeCloseTo(0.986531, 6);
     expect(clopperPearsonLower(7000, 10000, 0.001)).toBeCloseTo(0.685658, 6);
@@ -54,8 +95,9 @@ describe('Clopper–Pearson bounds against SciPy', () => {
           // upper tail of the regularized incomplete beta (no 1 - x cancellation)
           if (k < n) expect(betainc(up, k + 1, n - k, true, true), `I(upper) k=${k} n=${n} a=${alpha}`).toBeLessThanOrEqual(alpha * (1 + 1e-9));
         }
-        expect(relErr(clopperPearsonLower(n, n, alpha), Math.pow(alpha, 1 / n))).toBeLessThan(2e-10);
-        expect(relErr(clopperPearsonUpper(0, n, alpha), -Math.expm1(Math.log(alpha) / n))).toBeLessThan(2e-10);
+        // The verified bounds aim 3 TAIL_RTOL of alpha inside for the tail evaluator's own error, then the margin.
+        expect(relErr(clopperPearsonLower(n, n, alpha), Math.pow(alpha, 1 / n))).toBeLessThan(5e-10);
+        expect(relErr(clopperPearsonUpper(0, n, alpha), -Math.expm1(Math.log(alpha) / n))).toBeLessThan(5e-10);
       }
     }
   });

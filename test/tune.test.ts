@@ -30,17 +30,23 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     for (const [name, o] of [['fp16', { method: 'fp16' }], ['p20', { method: 'prune', amount: 0.2 }]] as const) {
       writeFileSync(at(`${name}.onnx`), (await compressModel(readFileSync(MODEL), { ...o, backend: 'node' })).bytes);
     }
-  }, 120_000);
+  }, 240_000);
 
-  it('recertify --models writes one certificate per candidate, each identical to a run on its own', async () => {
+  it('recertify --models writes one certificate per candidate, each at the union-bound split, never beyond a run on its own', async () => {
     const r = await runCli(['recertify', '--original', at('orig.json'), '--models', `${at('fp16.onnx')},${at('p20.onnx')}`, '--np', '500', ...node, '--out', at('multi')]);
     expect(r.code).toBe(0);
     for (const name of ['fp16', 'p20']) {
       const alone = await runCli(['recertify', '--original', at('orig.json'), '--model', at(`${name}.onnx`), '--np', '500', ...node, '--out', at(`${name}-alone.json`)]);
       expect(alone.code).toBe(0);
       const [a, b] = [read(join(at('multi'), `${name}.json`)), read(at(`${name}-alone.json`))];
-      expect(a.id).toBe(b.id);
-      expect(a.results.map((x) => [x.predict, x.radius, x.samples])).toEqual(b.results.map((x) => [x.predict, x.radius, x.samples]));
+      // Selecting among 2: each candidate's branches at alpha_zeta / 2 and alpha / 2; the chosen one holds at alpha + alpha_zeta.
+      expect(a.params).toMatchObject({ candidates: { count: 2, alphaZetaEach: (0.001 / 2) * (1 - 1e-12), alphaRsEach: (0.001 / 2) * (1 - 1e-12) } });
+      expect(b.params).not.toHaveProperty('candidates');
+      expect(a.guarantee!.failureProbability).toBe(0.002);
+      expect(a.guarantee!.derivation).toMatch(/one of 2 candidates/);
+      expect(a.id).not.toBe(b.id);
+      // Same noise, stricter levels: never a larger radius than alone.
+      a.results.forEach((x, i) => expect(x.radius).toBeLessThanOrEqual(b.results[i].radius));
     }
   }, 120_000);
 
@@ -83,6 +89,10 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     const r = await runCli(['tune', '--model', MODEL, '--original', at('orig.json'), '--candidates', candidates, '--min-certified-accuracy', `0.5:${target}`, '--np', '1000', ...node, '--json', '--out', at('tune')]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
+    // The selection's budget is in tune.json and in the chosen certificate.
+    expect(report.selection).toEqual({ candidates: 6, alphaZetaEach: (0.001 / 6) * (1 - 1e-12), alphaRsEach: (0.001 / 6) * (1 - 1e-12), failureProbability: 0.002 });
+    expect(report.choice.guarantee.failureProbability).toBe(0.002);
+    expect(read(join(at('tune'), `${report.choice.candidate.replace(':', '-')}.json`)).params).toMatchObject({ candidates: { count: 6 } });
     const names: string[] = report.candidates.map((c: { candidate: string }) => c.candidate);
     expect(new Set(names)).toEqual(new Set(candidates.split(',')));
     const sizes: number[] = report.candidates.map((c: { gzipBytes: number }) => c.gzipBytes);

@@ -3,7 +3,9 @@
  * (a message names the problem), 1 an internal error (a bug: please report it).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { UserError } from '../errors.ts';
+import { IntegrityError, UserError } from '../errors.ts';
+import { guaranteeFor } from '../smoothing/guarantee.ts';
+import { certificateId } from '../protocol/certificate.ts';
 import { basename, join, resolve } from 'node:path';
 import { defaultFastBackend, loadClassifier, type BackendName, type Classifier } from '../inference/index.ts';
 import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
@@ -20,7 +22,7 @@ import { sha256Hex } from '../util/digest.ts';
 import {
   cachePathFor, certificateTsv, jobInputs, loadModel, openDataset, readBytes, readCertificate, selectInputs, writeAtomic,
 } from './io.ts';
-import { backendName, closedUnit, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount } from './options.ts';
+import { backendName, closedUnit, failureProbability, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount } from './options.ts';
 import { progressBar } from './progress.ts';
 import { formatSummary } from './summary.ts';
 import { parseTokens } from '../service/runtime.ts';
@@ -29,7 +31,8 @@ import { reportHtml, reportMarkdown } from '../report/html.ts';
 import { describeGate, evaluateGate, parseAccuracyFloor, type GateResult } from '../report/gate.ts';
 
 /**
- * 3: a check ran and the model failed it (check-batch-invariance);
+ * 3: a check ran and the model failed it (check-batch-invariance, verify), or an original
+ *    certificate and its cache do not hold together (recertify, tune: IntegrityError);
  * 4: the recertified model misses the release criteria (--min-certified-accuracy, --max-acr-drop).
  */
 export const EXIT = { ok: 0, internal: 1, usage: 2, checkFailed: 3, gateFailed: 4 } as const;
@@ -65,7 +68,7 @@ function addInputOptions(cmd: Command, defaultN: number): Command {
     .option('--labels <file>', 'labels.npy (integer [N]) for --data inputs.npy')
     .addOption(new Option('--sigma <s>', 'noise standard deviation').argParser(positiveNumber).makeOptionMandatory())
     .addOption(new Option('--n <n>', 'estimation samples').argParser(sampleCount).default(defaultN))
-    .addOption(new Option('--alpha <a>', 'failure probability').argParser(openUnit).default(0.001))
+    .addOption(new Option('--alpha <a>', 'failure probability, at least 1e-15').argParser(failureProbability).default(0.001))
     .addOption(new Option('--count <c>', 'inputs to certify (default: all selected)').argParser(positiveInt))
     .addOption(new Option('--skip <k>', 'take every k-th input').argParser(positiveInt).default(1))
     .addOption(new Option('--offset <i>', 'first input index').argParser(nonNegativeInt).default(0))
@@ -92,7 +95,7 @@ async function withModelOnInputs(
 function addIrsOptions(cmd: Command, npHelp: string): Command {
   return cmd
     .addOption(new Option('--np <np>', npHelp).argParser(sampleCount).default(1000))
-    .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound').argParser(openUnit).default(0.001))
+    .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound, at least 1e-15').argParser(failureProbability).default(0.001))
     .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99));
 }
 
@@ -178,7 +181,9 @@ export function buildProgram(): Command {
       .requiredOption('--original <cert.json>', 'certificate of the original model (written by irs certify)')
       .option('--cache <file>', 'its IRS cache (default: beside the certificate, .cache)')
       .option('--model <file>', 'the modified ONNX model f^p')
-      .option('--models <a.onnx,b.onnx,...>', 'several candidates in one pass over the same noise; --out is then a directory (one certificate each)')
+      .option('--models <a.onnx,b.onnx,...>', 'M candidates in one pass over the same noise; --out is then a directory (one certificate each). ' +
+        'Each candidate runs at alpha_zeta / M and alpha / M (union bound), so any one certificate you keep after comparing them ' +
+        'still holds at alpha + alpha_zeta; its params.candidates and guarantee record M and the levels')
       .option('--data <source>', "inputs, if they moved since the original certification (default: the original's)")
       .option('--labels <file>', 'labels.npy for --data inputs.npy'),
     'samples of f^p per input (adaptive and decision modes: the cap)')
@@ -322,7 +327,9 @@ export function buildProgram(): Command {
           `${c.accuracyIs === 'exact' ? '' : `${c.accuracyIs} `}${(100 * c.certifiedAccuracy).toFixed(1)}% at r = ${target.radius}  ${c.samples} samples`);
         process.stdout.write(`target: certified accuracy at r = ${target.radius} >= ${(100 * target.accuracy).toFixed(1)}% (${data.inputs.length} inputs, ${seconds.toFixed(1)} s)\n` +
           lines.join('\n') + '\n' +
-          (result.choice ? `choice: ${result.choice.candidate} -> ${join(o.out, `${fileName(result.choice.candidate)}.onnx`)} (certificate ${result.choice.certificate.id})\n` : 'no candidate meets the target\n'));
+          (result.choice ? `choice: ${result.choice.candidate} -> ${join(o.out, `${fileName(result.choice.candidate)}.onnx`)} (certificate ${result.choice.certificate.id})\n` : 'no candidate meets the target\n') +
+          `selection over ${result.selection.candidates} candidates: each at alpha_zeta / ${result.selection.candidates} = ${result.selection.alphaZetaEach} ` +
+          `and alpha / ${result.selection.candidates} = ${result.selection.alphaRsEach}, so the chosen certificate holds per input with failure probability <= ${result.selection.failureProbability}\n`);
       }
       if (!result.choice) {
         process.stderr.write(`irs: no candidate meets certified accuracy ${target.accuracy} at r = ${target.radius}\n`);
@@ -426,6 +433,13 @@ export function buildProgram(): Command {
       if (model.ref.sha256 !== cert.model.sha256) {
         problems.push(`certificate ${cert.id} is about the model with sha256 ${cert.model.sha256}; ${o.model} has sha256 ${model.ref.sha256}`);
       }
+      const id = await certificateId(cert);
+      if (id !== cert.id) problems.push(`certificate ${cert.id}: its kind, model, inputs and params give id ${id} (was it edited?)`);
+      // The guarantee follows from the params: show the one they imply, and flag a stored one that says otherwise.
+      const guarantee = guaranteeFor(cert);
+      if (cert.guarantee && cert.guarantee.failureProbability !== guarantee.failureProbability) {
+        problems.push(`certificate ${cert.id} states failure probability ${cert.guarantee.failureProbability}; its params give ${guarantee.failureProbability}`);
+      }
       if (o.cache) {
         const sha = await sha256Hex(readBytes(o.cache, 'IRS cache'));
         if (sha !== cert.cache?.sha256) problems.push(`cache ${o.cache} (sha256 ${sha}) is not the cache of certificate ${cert.id} (${cert.cache?.sha256 ?? 'none'})`);
@@ -435,6 +449,9 @@ export function buildProgram(): Command {
         throw new CheckFailed(EXIT.checkFailed);
       }
       process.stdout.write(`certificate ${cert.id} (${cert.kind}) applies to ${o.model} (sha256 ${model.ref.sha256})\n`);
+      process.stdout.write(`guarantee: per input, P(reported class or radius wrong) <= ${guarantee.failureProbability}${cert.guarantee ? '' : ' (not stated in this older certificate; derived from its params)'}\n`);
+      process.stdout.write(`  ${guarantee.derivation}\n`);
+      process.stdout.write(`caveats:\n${guarantee.caveats.map((c) => `  - ${c}\n`).join('')}`);
     });
 
   program.command('evaluate')
@@ -535,6 +552,10 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof CheckFailed) return e.exitCode;
+    if (e instanceof IntegrityError) {
+      process.stderr.write(`irs: error: ${e.message}\n`);
+      return EXIT.checkFailed;
+    }
     if (e instanceof UserError) {
       process.stderr.write(`irs: error: ${e.message}\n`);
       return EXIT.usage;

@@ -1,5 +1,6 @@
 /** Strict parsers for numeric CLI options: a bad value is an error naming the option. */
 import { InvalidArgumentError } from 'commander';
+import { MIN_ALPHA } from '../stats/index.ts';
 
 function num(v: string): number {
   const x = Number(v);
@@ -22,6 +23,13 @@ export function nonNegativeNumber(v: string): number {
 export function openUnit(v: string): number {
   const x = num(v);
   if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`must be in (0, 1), got ${v}.`);
+  return x;
+}
+
+/** alpha, alpha_zeta: in [MIN_ALPHA, 1), where the bounds are verified sound. */
+export function failureProbability(v: string): number {
+  const x = openUnit(v);
+  if (x < MIN_ALPHA) throw new InvalidArgumentError(`must be at least ${MIN_ALPHA} (smaller failure probabilities are not verified sound), got ${v}.`);
   return x;
 }
 

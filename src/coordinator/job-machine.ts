@@ -24,7 +24,7 @@ import { readModel, type ClassifierCache } from '../service/models.ts';
 import { NotFound, Conflict } from '../service/errors.ts';
 import { loadClassifier } from '../inference/index.ts';
 import { runCertifyJob } from '../jobs/certify-job.ts';
-import { runRecertifyJob } from '../jobs/recertify-job.ts';
+import { checkOriginal, runRecertifyJob } from '../jobs/recertify-job.ts';
 import { runTuneJob, tuneSummary, type TuneResult } from '../jobs/tune-job.ts';
 import { preflight, type JobInputs } from '../jobs/common.ts';
 import { selectIndices } from '../data/dataset.ts';
@@ -136,6 +136,8 @@ export async function loadJob(cfg: ServiceConfig, job: JobDoc): Promise<LoadedJo
       if (!cacheBytes) throw new Conflict(`original: the IRS cache of certificate ${original.id} is missing`);
       const sha = await sha256Hex(cacheBytes);
       if (sha !== original.cache?.sha256) throw new Conflict(`original: the stored IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache?.sha256})`);
+      // The id recomputed, the cache header against the params (alpha, n, ...): a 400 before the job starts.
+      await checkOriginal(original, cacheBytes);
     }
     data = await originalInputs(cfg, tenant, original);
   }

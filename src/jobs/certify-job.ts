@@ -8,6 +8,7 @@ import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { certify, type CertifyParams, type Progress } from '../smoothing/certify.ts';
 import { describeSequential } from '../smoothing/sequential.ts';
 import { encodeCache } from '../store/cache-codec.ts';
+import { certifyGuarantee } from '../smoothing/guarantee.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';
 import {
@@ -67,6 +68,7 @@ export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> 
     ...(job.baselineOf ? { original: job.baselineOf } : {}),
     results: rows,
     summary: summarize(rows),
+    guarantee: certifyGuarantee(paramsDoc, kind),
   };
   if (job.baselineOf) return { certificate };
 

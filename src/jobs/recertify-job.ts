@@ -7,7 +7,9 @@ import { describeSequential, type SequentialOptions } from '../smoothing/sequent
 import { decodeCache } from '../store/cache-codec.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';
-import { UserError } from '../errors.ts';
+import { IntegrityError, UserError } from '../errors.ts';
+import { branchLevels } from '../smoothing/irs.ts';
+import { recertifyGuarantee } from '../smoothing/guarantee.ts';
 import {
   CERTIFICATE_FORMAT, certificateId, type Certificate, type CertifyParamsDoc, type InputResult, type IrsParamsDoc, type ModelRef,
 } from '../protocol/certificate.ts';
@@ -35,22 +37,48 @@ export interface RecertifyJob {
   sampler?: Sampler;
 }
 
-/** Checks that an original certificate and cache belong together and fit this job; returns the cache. */
-export async function openOriginal(original: Certificate, cacheBytes: Uint8Array, data: JobInputs, np: number) {
+/**
+ * Checks that an original certificate and its cache hold together. The certificate is not
+ * trusted as given: its id is recomputed from what determines it, and the cache header's id,
+ * model, inputs, sigma, seed, alpha, n and noise must equal the certificate's, so that a
+ * hand-edited parameter (say params.alpha) cannot change the confidence IRS builds on. A
+ * mismatch is an IntegrityError (CLI exit 3, HTTP 4xx). Also run by POST /v1/jobs, before a
+ * job starts.
+ */
+export async function checkOriginal(original: Certificate, cacheBytes: Uint8Array) {
   if (original.format !== CERTIFICATE_FORMAT) throw new UserError(`original certificate has format ${original.format}, expected ${CERTIFICATE_FORMAT}`);
   if (original.kind !== 'certify') throw new UserError(`original certificate is a ${original.kind} certificate; IRS needs a certify certificate with its cache`);
   if (!original.cache) throw new UserError('original certificate has no IRS cache');
+  const recomputed = await certificateId(original);
+  if (recomputed !== original.id) {
+    throw new IntegrityError(`original certificate ${original.id} does not hold together: its kind, model, inputs and params give id ${recomputed} (was it edited?)`);
+  }
   const sha = await sha256Hex(cacheBytes);
   if (sha !== original.cache.sha256) {
     throw new UserError(`cache file does not belong to certificate ${original.id}: its sha256 is ${sha}, the certificate names ${original.cache.sha256}`);
   }
   const { header, entries } = decodeCache(cacheBytes);
   const p = original.params as CertifyParamsDoc;
-  if (header.certificateId !== original.id || header.modelSha256 !== original.model.sha256 || header.sigma !== p.sigma || header.seed !== p.seed) {
-    throw new UserError('cache header does not match its certificate (id, model sha256, sigma or seed differ)');
+  const differ = ([
+    ['certificate id', header.certificateId, original.id], ['model sha256', header.modelSha256, original.model.sha256],
+    ['inputs sha256', header.inputsSha256, original.data.inputsSha256], ['sigma', header.sigma, p.sigma], ['seed', header.seed, p.seed],
+    ['alpha', header.alpha, p.alpha], ['n', header.n, p.n], ['noise', header.noise, p.noise],
+  ] as const).filter(([, a, b]) => a !== b);
+  if (differ.length) {
+    throw new IntegrityError(`cache header does not match certificate ${original.id}: ${differ.map(([f, a, b]) => `${f} ${a} in the cache, ${b} in the certificate`).join('; ')}`);
   }
   if (header.noise !== NOISE_SCHEME) throw new UserError(`cache was made with noise scheme ${header.noise}; this tool replays ${NOISE_SCHEME}`);
-  if (entries.length !== original.results.length) throw new UserError('cache and certificate disagree on the number of inputs');
+  if (entries.length !== original.results.length) throw new IntegrityError('cache and certificate disagree on the number of inputs');
+  entries.forEach((e, i) => {
+    const r = original.results[i];
+    if (e.cA !== r.cA || e.pALower !== r.pALower) throw new IntegrityError(`cache entry ${i} disagrees with the certificate's result`);
+  });
+  return { params: p, header, entries };
+}
+
+/** checkOriginal, and that the original fits this job (inputs, n_p); returns the cache. */
+export async function openOriginal(original: Certificate, cacheBytes: Uint8Array, data: JobInputs, np: number) {
+  const { params: p, header, entries } = await checkOriginal(original, cacheBytes);
   const digest = await inputsDigest(data.inputs);
   if (digest !== original.data.inputsSha256) {
     throw new UserError(`inputs differ from those of certificate ${original.id} (${original.data.source}, ${original.data.indices.length} inputs)`);
@@ -58,10 +86,6 @@ export async function openOriginal(original: Certificate, cacheBytes: Uint8Array
   if (np > header.samples) {
     throw new UserError(`--np ${np} exceeds the ${header.samples} cached samples per input of certificate ${original.id} (n = ${p.n})`);
   }
-  entries.forEach((e, i) => {
-    const r = original.results[i];
-    if (e.cA !== r.cA || e.pALower !== r.pALower) throw new UserError(`cache entry ${i} disagrees with the certificate's result`);
-  });
   return { params: p, entries };
 }
 
@@ -78,7 +102,10 @@ export interface Candidate {
 
 /**
  * IRS for several candidate models in one pass over the same noise (generated once per
- * sample): one certificate per candidate, each identical to what a run on its own gives.
+ * sample): one certificate per candidate, each identical to what a run on its own with the
+ * same candidate count gives. Candidates recertified together are treated as a selection:
+ * each one's branches run at alpha_zeta / M and alpha / M (smoothing/irs.ts), so whichever
+ * certificate the caller keeps after looking at all of them holds at alpha + alpha_zeta.
  */
 export async function runRecertifyCandidates(
   job: Omit<RecertifyJob, 'classifier' | 'model'> & { candidates: Candidate[]; control?: CandidateControl },
@@ -95,18 +122,22 @@ export async function runRecertifyCandidates(
   const sampler = job.sampler ? singleModel(job.sampler) : localMultiSampler(local, data.inputs);
   const all = await recertifyMany(sampler, entries, {
     sigma: op.sigma, seed: op.seed, batchSize: job.batchSize, shardSize: job.shardSize,
-    np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma, sequential: job.sequential,
+    np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma, sequential: job.sequential, candidates: candidates.length,
   }, job.onProgress, job.control);
-  return Promise.all(candidates.map((c, m) => recertifyCertificate(job, op, c, all[m])));
+  return Promise.all(candidates.map((c, m) => recertifyCertificate(job, op, c, all[m], candidates.length)));
 }
 
 async function recertifyCertificate(
-  job: Omit<RecertifyJob, 'classifier' | 'model'>, op: CertifyParamsDoc, c: Candidate, results: RecertifiedInput[],
+  job: Omit<RecertifyJob, 'classifier' | 'model'>, op: CertifyParamsDoc, c: Candidate, results: RecertifiedInput[], candidateCount: number,
 ): Promise<Certificate> {
   const { data, original } = job;
+  const count = candidateCount;
+  const levels = branchLevels({ alpha: op.alpha, alphaZeta: job.alphaZeta, candidates: count });
   const params: IrsParamsDoc = {
     sigma: op.sigma, seed: op.seed, noise: NOISE_SCHEME, np: job.np, alpha: op.alpha, n: op.n, alphaZeta: job.alphaZeta,
     gamma: job.gamma, ...(job.sequential ? { sequential: describeSequential(job.sequential, job.np) } : {}),
+    // Only with a selection, so that single-model ids stay what they were.
+    ...(count > 1 ? { candidates: { count, alphaZetaEach: levels.zeta, alphaRsEach: levels.rs } } : {}),
     batchSize: job.batchSize, backend: c.classifier?.backend ?? c.backend!,
   };
   const originalRef = { id: original.id, modelSha256: original.model.sha256 };
@@ -119,7 +150,7 @@ async function recertifyCertificate(
     ...(r.stage !== undefined ? { stage: r.stage } : {}),
   }));
   const zetas = rows.filter((r) => r.zeta !== undefined).map((r) => r.zeta!);
-  const count = (b: string) => rows.filter((r) => r.branch === b).length;
+  const inBranch = (b: string) => rows.filter((r) => r.branch === b).length;
   return {
     format: CERTIFICATE_FORMAT,
     id: await certificateId({ kind: 'recertify', model: c.model, data: dataRef, params, original: originalRef }),
@@ -132,8 +163,9 @@ async function recertifyCertificate(
     original: originalRef,
     results: rows,
     summary: summarize(rows, {
-      branches: { zeta: count('zeta'), rs: count('rs'), abstain: count('abstain') },
+      branches: { zeta: inBranch('zeta'), rs: inBranch('rs'), abstain: inBranch('abstain') },
       meanZeta: zetas.length ? zetas.reduce((a, b) => a + b, 0) / zetas.length : undefined,
     }),
+    guarantee: recertifyGuarantee(params),
   };
 }

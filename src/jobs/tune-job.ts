@@ -11,15 +11,20 @@
  * deployment ships; pruning shrinks a model only once compressed) whose decision-mode
  * certificate meets the target is the choice.
  *
- * Each candidate's certificate is a decision-mode IRS certificate, sound at 1 - (alpha +
- * alpha_zeta) like any other; the choice is made from sound certificates only.
+ * Selection. The choice looks at every candidate's results, so a single-model certificate
+ * would not hold for the one chosen (with M candidates just below the target, any one that
+ * errs upward gets picked). All M candidates therefore run with the union bound of
+ * smoothing/irs.ts branchLevels: zeta at alpha_zeta / M and the rs branch at alpha / M, M
+ * known before the run starts (skipped and dropped candidates count too). The chosen
+ * certificate then holds at 1 - (alpha + alpha_zeta), what the user asked for; it records M
+ * and the per-candidate levels (params.candidates, guarantee), and so does tune.json.
  */
 import { loadClassifier, type BackendName } from '../inference/index.ts';
 import type { Classifier } from '../inference/classifier.ts';
 import { compressModel, METHODS, type Calibration, type Method } from '../onnx/compress/index.ts';
 import type { Certificate } from '../protocol/certificate.ts';
 import { certifiedAccuracy } from '../smoothing/metrics.ts';
-import type { CandidateControl, Decision, Progress } from '../smoothing/irs.ts';
+import { branchLevels, type CandidateControl, type Decision, type Progress } from '../smoothing/irs.ts';
 import { DEFAULT_FIRST_STAGE } from '../smoothing/sequential.ts';
 import { gzipSize } from '../util/gzip.ts';
 import { UserError } from '../errors.ts';
@@ -106,6 +111,11 @@ export interface TuneResult {
   choice?: { candidate: string; bytes: Uint8Array; certificate: Certificate };
   /** Certificates of every candidate that ran to the end (met or missed), by candidate name. */
   certificates: Map<string, Certificate>;
+  /**
+   * The selection's budget: M candidates, each at alpha_zeta / M (zeta) and alpha / M (rs
+   * branch), so the chosen certificate fails with probability <= alpha + alpha_zeta per input.
+   */
+  selection: { candidates: number; alphaZetaEach: number; alphaRsEach: number; failureProbability: number };
 }
 
 export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
@@ -187,10 +197,13 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
       };
     });
     const chosen = compressed.findIndex((_, m) => reports[m].outcome === 'met');
+    const alpha = (job.original.params as { alpha: number }).alpha;
+    const levels = branchLevels({ alpha, alphaZeta: job.alphaZeta, candidates: compressed.length });
     return {
       target,
       candidates: reports,
       certificates,
+      selection: { candidates: levels.candidates, alphaZetaEach: levels.zeta, alphaRsEach: levels.rs, failureProbability: alpha + job.alphaZeta },
       ...(chosen >= 0 ? { choice: { candidate: compressed[chosen].name, bytes: compressed[chosen].bytes, certificate: certs[chosen] } } : {}),
     };
   } finally {
@@ -200,6 +213,14 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
 
 /** The report without model bytes or certificates, as JSON. */
 export function tuneSummary(r: TuneResult) {
-  return { target: r.target, choice: r.choice ? { candidate: r.choice.candidate, certificateId: r.choice.certificate.id, sha256: r.choice.certificate.model.sha256 } : null, candidates: r.candidates };
+  return {
+    target: r.target,
+    choice: r.choice ? {
+      candidate: r.choice.candidate, certificateId: r.choice.certificate.id, sha256: r.choice.certificate.model.sha256,
+      guarantee: r.choice.certificate.guarantee,
+    } : null,
+    selection: r.selection,
+    candidates: r.candidates,
+  };
 }
 

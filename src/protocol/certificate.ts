@@ -3,6 +3,7 @@
  * reproduce it, and per-input results in Cohen et al.'s columns plus what IRS adds.
  */
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
+import type { Guarantee } from '../smoothing/guarantee.ts';
 
 export const CERTIFICATE_FORMAT = 'irs-edge/certificate@1';
 
@@ -67,6 +68,20 @@ export interface IrsParamsDoc extends SamplingParamsDoc {
   gamma: number;
   /** Adaptive or decision mode; np is then the cap. */
   sequential?: SequentialDoc;
+  /**
+   * Selection among several candidates recertified together (irs tune, recertify --models):
+   * how many, and the levels each candidate's branches ran at (smoothing/irs.ts branchLevels).
+   * Absent for a single model.
+   */
+  candidates?: CandidatesDoc;
+}
+
+export interface CandidatesDoc {
+  count: number;
+  /** Per candidate: failure probability of the zeta branch's bounds (alpha_zeta / count). */
+  alphaZetaEach: number;
+  /** Per candidate: failure probability of the rs branch's bounds (alpha / count). */
+  alphaRsEach: number;
 }
 
 export interface OriginalRef {
@@ -138,6 +153,11 @@ export interface Certificate {
    * Not part of the id: it records how the results were obtained, not what they are.
    */
   provenance?: import('../coordinator/audit.ts').Provenance;
+  /**
+   * What the certificate promises (smoothing/guarantee.ts): derived from params, so not part of
+   * the id. Certificates written before it existed lack it; readers rebuild it (guaranteeFor).
+   */
+  guarantee?: Guarantee;
 }
 
 /**

@@ -3,6 +3,7 @@
  * same schemas document the API (zod's JSON Schema export) and type the client.
  */
 import { z } from 'zod';
+import { MIN_ALPHA } from '../stats/index.ts';
 
 /** Service limits: what one request may ask for. */
 export const LIMITS = {
@@ -21,7 +22,9 @@ export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase h
 export const CertificateId = z.string().regex(/^[0-9a-f]{32}$/, 'expected a certificate id (32 hex digits)');
 const Sigma = z.number().positive().max(1e6);
 const Seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const Alpha = z.number().gt(0).lt(1);
+// Failure probabilities: from MIN_ALPHA (where the bounds are verified sound, with room for the stage and
+// candidate splits) to below 1.
+const Alpha = z.number().min(MIN_ALPHA, `must be at least ${MIN_ALPHA} (smaller failure probabilities are not verified sound)`).lt(1);
 const Count = z.number().int().min(1);
 const BatchSize = z.number().int().min(1).max(LIMITS.batchSize);
 

@@ -6,6 +6,7 @@
  */
 import type { Certificate } from '../protocol/certificate.ts';
 import { averageCertifiedRadius, certifiedAccuracy } from '../smoothing/metrics.ts';
+import { CAVEATS, guaranteeFor } from '../smoothing/guarantee.ts';
 
 export interface Labeled {
   label: string;
@@ -106,6 +107,12 @@ ${zetaSvg(c, color)}</section>`;
   }).join('\n');
   const params = items.map(({ label, certificate: c }) =>
     `<li><b>${esc(label)}</b>: ${c.kind} ${c.id}, model sha256 <code>${c.model.sha256}</code>, sigma ${c.params.sigma}, ${esc(samplesParam(c))}, seed ${c.params.seed}, data ${esc(c.data.source)}, ${c.tool.name} ${c.tool.version}</li>`).join('\n');
+  // The guarantee its params imply (older certificates do not state one).
+  const guarantees = items.map(({ label, certificate: c }) => {
+    const g = guaranteeFor(c);
+    return `<li><b>${esc(label)}</b>: per input, P(class or radius wrong) &le; <b>${g.failureProbability}</b>. ${esc(g.derivation)}</li>`;
+  }).join('\n');
+  const caveats = CAVEATS.map((c) => `<li>${esc(c)}</li>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
@@ -123,6 +130,10 @@ ${table}
 ${irs.length ? `<h2>Incremental recertification (IRS)</h2>\n${irsSections}` : ''}
 <h2>Certificates</h2>
 <ul>${params}</ul>
+<h2>Guarantee</h2>
+<ul>${guarantees}</ul>
+<p>Not covered by these probabilities:</p>
+<ul>${caveats}</ul>
 </body></html>
 `;
 }
@@ -138,5 +149,11 @@ export function reportMarkdown(items: Labeled[]): string {
     const b = c.summary.branches;
     lines.push('', `**${label}** (IRS): zeta branch ${b.zeta}, RS branch ${b.rs}, abstained ${b.abstain}; mean zeta ${c.summary.meanZeta?.toFixed(5) ?? '–'}.`);
   }
+  lines.push('', '**Guarantee** (per input, over the noise):');
+  for (const { label, certificate: c } of items) {
+    const g = guaranteeFor(c);
+    lines.push(`- ${label}: P(class or radius wrong) <= ${g.failureProbability}. ${g.derivation}`);
+  }
+  lines.push('', 'Not covered: ' + CAVEATS.join(' '));
   return lines.join('\n') + '\n';
 }

@@ -9,8 +9,23 @@
  *   on f^p; nD = disagreements with f's cached predictions; zeta = CP upper(nD, n_p,
  *   alpha_zeta); certify cA with radius sigma * Phi^-1(pA_lower - zeta) when that is > 1/2.
  * - pA_lower >= gamma ("rs" branch): plain RS on f^p with n_p fresh samples at confidence
- *   1 - (alpha + alpha_zeta), for the cached class cA.
- * Either way the result holds with probability >= 1 - (alpha + alpha_zeta) (Theorem 4).
+ *   1 - alpha (the original's alpha, not alpha + alpha_zeta as in the paper), for the cached class cA.
+ *
+ * The two branches together fail with probability <= alpha + alpha_zeta (RELIABILITY.md, "IRS's
+ * two branches"). Let E be the event that the original pA_lower exceeds the true pA, Z that
+ * zeta is below P(f != f^p), R that the rs branch's fresh bound exceeds P(f^p = cA); P(E) <=
+ * alpha, P(Z) <= alpha_zeta, P(R) <= alpha. A zeta-branch result is wrong only on E or Z, an
+ * rs-branch result only on R. If the true pA < gamma, the rs branch is taken only on E
+ * (pA_lower >= gamma > pA), so failure lies in E u Z. If pA >= gamma, the zeta branch is taken
+ * only when pA_lower < gamma <= pA, i.e. not on E, so failure lies in Z u R. Either way <=
+ * alpha + alpha_zeta. With the paper's rs branch at alpha + alpha_zeta the second case gives
+ * up to alpha + 2 alpha_zeta, since Z may concentrate on the draws that take the zeta branch.
+ *
+ * Selection among M candidates (`candidates`): the caller keeps whichever candidate it likes
+ * after seeing all results, so each candidate's zeta and rs bounds run at alpha_zeta / M and
+ * alpha / M. The chosen candidate's result is wrong only on E or on some candidate's Z_m or
+ * R_m, and the same case split gives <= alpha + alpha_zeta for whichever is chosen (E is shared
+ * by all candidates and need not be split).
  */
 import { Stream } from '../noise/gaussian.ts';
 import { clopperPearsonUpper } from '../stats/index.ts';
@@ -37,6 +52,23 @@ export interface IrsParams extends SamplingParams {
   gamma: number;
   /** Adaptive or decision mode: stages up to n_p, each input stopping on its own (smoothing/sequential.ts). */
   sequential?: SequentialOptions;
+  /**
+   * Candidates the caller may select among after seeing the results (default 1). Each
+   * candidate's branches then run at alpha_zeta / M and alpha / M (branchLevels).
+   */
+  candidates?: number;
+}
+
+/**
+ * Failure probability of each branch's bounds, per candidate: zeta at alpha_zeta / M, the rs
+ * branch at alpha / M (the original's alpha: see the header). The split is scaled down by 1e-12
+ * so that rounding in the division cannot push M shares above the budget.
+ */
+export function branchLevels(p: Pick<IrsParams, 'alpha' | 'alphaZeta' | 'candidates'>): { zeta: number; rs: number; candidates: number } {
+  const m = p.candidates ?? 1;
+  if (!(Number.isInteger(m) && m >= 1)) throw new RangeError(`candidates must be an integer >= 1, got ${m}`);
+  const share = (a: number) => (m === 1 ? a : (a / m) * (1 - 1e-12));
+  return { zeta: share(p.alphaZeta), rs: share(p.alpha), candidates: m };
 }
 
 export type IrsBranch = 'zeta' | 'rs' | 'abstain';
@@ -91,12 +123,16 @@ export async function recertify(
 
 /**
  * IRS for several modified models at once, on the same replayed and fresh noise: the result
- * for each model is exactly what recertify() gives it alone.
+ * for each model is exactly what recertify() gives it alone with the same `candidates`
+ * (default: the number of models, so that selecting any one of them keeps the guarantee).
  */
 export async function recertifyMany(
   sampler: MultiSampler, cache: readonly CachedInput[], p: IrsParams, onProgress?: Progress, control?: CandidateControl,
 ): Promise<RecertifiedInput[][]> {
   const rule = p.sequential?.stop;
+  // Models recertified together are candidates to select among: the split counts them all.
+  const levels = branchLevels({ ...p, candidates: p.candidates ?? sampler.models });
+  if (levels.candidates < sampler.models) throw new RangeError(`${sampler.models} models are recertified together but the split counts ${levels.candidates} candidates`);
   if (control && rule?.kind !== 'decision') throw new Error('dropping candidates needs decision mode');
   const branches = cache.map((c) => chooseBranch(c, p.gamma));
   const pick = (b: IrsBranch) => branches.flatMap((x, i) => (x === b ? [i] : []));
@@ -120,7 +156,7 @@ export async function recertifyMany(
   /** Runs one branch's inputs through its stages for every model; returns the trackers and seconds. */
   const runBranch = (idx: number[], kind: 'zeta' | 'rs') => runStaged(sampler, {
     inputs: idx,
-    plan: planFor(p, kind === 'zeta' ? p.alphaZeta : p.alpha + p.alphaZeta),
+    plan: planFor(p, kind === 'zeta' ? levels.zeta : levels.rs),
     bounds: idx.map((i): BoundKind => (kind === 'zeta' ? { kind: 'zeta', pALower: cache[i].pALower } : { kind: 'lower' })),
     rule,
     sigma: p.sigma,
