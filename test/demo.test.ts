@@ -4,11 +4,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
+import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
 
 describe('irs demo', () => {
   it('certifies, compresses, recertifies every variant with IRS and from scratch, and writes a report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'irs-demo-'));
-    const r = await runCli(['demo', '--count', '6', '--n', '400', '--np', '200', '--workers', '2', '--backend', 'node', '--quiet', '--out', out]);
+    const r = await runCli(['demo', '--count', '6', '--n', '400', '--np', '200', '--workers', '2', '--backend', TEST_BACKEND, '--quiet', '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');

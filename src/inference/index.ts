@@ -70,12 +70,17 @@ export async function loadClassifier(modelBytes: Uint8Array, backend: BackendNam
   return OrtClassifier.create(backend, ort, modelBytes, sessionOptions);
 }
 
-/** The fastest backend installed: onnxruntime-node when present, else onnxruntime-web. */
-export async function defaultFastBackend(): Promise<BackendName> {
+/** Whether onnxruntime-node (an optional dependency) can be imported here. */
+export async function ortNodeInstalled(): Promise<boolean> {
   try {
     await import(/* @vite-ignore */ ORT_NODE);
-    return 'node';
+    return true;
   } catch {
-    return 'wasm';
+    return false;
   }
+}
+
+/** The fastest backend installed: onnxruntime-node when present, else onnxruntime-web. */
+export async function defaultFastBackend(): Promise<BackendName> {
+  return (await ortNodeInstalled()) ? 'node' : 'wasm';
 }
