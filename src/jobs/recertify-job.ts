@@ -1,6 +1,6 @@
 /** A recertify job: IRS on a modified model from an original certificate and its cache. */
 import type { Classifier } from '../inference/classifier.ts';
-import { localMultiSampler, singleModel, type Sampler } from '../smoothing/stream.ts';
+import { localMultiSampler, singleModel, type MultiSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { recertifyMany, type CandidateControl, type Progress, type RecertifiedInput } from '../smoothing/irs.ts';
 import { describeSequential, type SequentialOptions } from '../smoothing/sequential.ts';
@@ -77,7 +77,11 @@ export interface Candidate {
  * sample): one certificate per candidate, each identical to what a run on its own gives.
  */
 export async function runRecertifyCandidates(
-  job: Omit<RecertifyJob, 'classifier' | 'model'> & { candidates: Candidate[]; control?: CandidateControl },
+  job: Omit<RecertifyJob, 'classifier' | 'model'> & {
+    candidates: Candidate[]; control?: CandidateControl;
+    /** Where every candidate's samples are drawn (default: in this process, noise drawn once for all). */
+    multiSampler?: MultiSampler;
+  },
 ): Promise<Certificate[]> {
   const { data, original, candidates } = job;
   if (candidates.length === 0) throw new UserError('no candidate models to recertify');
@@ -85,7 +89,8 @@ export async function runRecertifyCandidates(
   for (const c of candidates) checkInputsFit(c.classifier, data);
   const { params: op, entries } = await openOriginal(original, job.cacheBytes, data, job.np);
   for (const c of candidates) await requireBatchInvariance(c.classifier, data, op.sigma);
-  const sampler = job.sampler ? singleModel(job.sampler) : localMultiSampler(candidates.map((c) => c.classifier), data.inputs);
+  if (job.multiSampler && job.multiSampler.models !== candidates.length) throw new Error('the multi-sampler serves a different number of models');
+  const sampler = job.multiSampler ?? (job.sampler ? singleModel(job.sampler) : localMultiSampler(candidates.map((c) => c.classifier), data.inputs));
   const all = await recertifyMany(sampler, entries, {
     sigma: op.sigma, seed: op.seed, batchSize: job.batchSize, shardSize: job.shardSize,
     np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma, sequential: job.sequential,
