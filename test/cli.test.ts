@@ -36,6 +36,24 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
     expect(tsv[1].split('\t')[0]).toBe('0');
   });
 
+  it('picks the backend itself when --backend is not given (auto: node where installed), says which, and records it; --backend wasm still works', async () => {
+    const args = ['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', '--n0', '20', '--n', '400', '--count', '3', '--skip', '97'];
+    const auto = await runCli([...args, '--out', at('auto.json')]);
+    expect(auto.code, auto.stderr).toBe(0);
+    const expected = HAS_ORT_NODE ? 'node' : 'wasm';
+    expect(auto.stderr).toContain(`backend: ${expected} (auto: onnxruntime-node ${HAS_ORT_NODE ? 'is installed and runs this model' : 'is not installed'})`);
+    const autoCert: Certificate = JSON.parse(readFileSync(at('auto.json'), 'utf8'));
+    expect(autoCert.params.backend).toBe(expected);
+    const wasm = await runCli([...args, '--backend', 'wasm', '--out', at('wasm.json')]);
+    expect(wasm.code, wasm.stderr).toBe(0);
+    expect(wasm.stderr).toContain('backend: wasm (chosen with --backend)');
+    const wasmCert: Certificate = JSON.parse(readFileSync(at('wasm.json'), 'utf8'));
+    expect(wasmCert.params.backend).toBe('wasm');
+    // The id leaves the backend out: on this model both backends give the same results.
+    expect(wasmCert.id).toBe(autoCert.id);
+    expect(wasmCert.id).toBe(cert.id);
+  });
+
   it('recertifies the fp16 copy with IRS and reports zeta per zeta-branch input; --json prints a summary', async () => {
     const r = await runCli(['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', TEST_BACKEND, '--quiet', '--json', '--out', at('r.json')]);
     expect(r.code).toBe(0);
