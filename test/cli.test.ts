@@ -7,7 +7,7 @@ import { runCli } from './helpers/cli.ts';
 import { encodeNpy } from '../src/data/npy.ts';
 import { compressModel } from '../src/onnx/compress/index.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { HAS_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = 'models/mnist-small-s0.50.onnx';
 const dir = mkdtempSync(join(tmpdir(), 'irs-cli-'));

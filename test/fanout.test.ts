@@ -14,7 +14,7 @@ import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 import { startServe, type ServeProcess } from './helpers/servers.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = new Uint8Array(readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url)));
 const mnist = loadMnist('test');

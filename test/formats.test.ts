@@ -9,7 +9,7 @@ import { compressModel } from '../src/onnx/compress/index.ts';
 import toFloat16 from '@stdlib/number-float64-base-to-float16';
 import { TOOL } from '../src/version.ts';
 import { sha256Hex } from '../src/util/digest.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const header = (samples: number, inputs: number): CacheHeader => ({
   certificateId: 'abc', modelSha256: 'f'.repeat(64), inputsSha256: 'e'.repeat(64), sigma: 0.5, seed: 1,

@@ -16,7 +16,7 @@ import { sha256Hex } from '../src/util/digest.ts';
 import { encodeNpy } from '../src/data/npy-codec.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 import { signShardRequest } from '../src/service/signing.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url));
 const mnist = loadMnist('test');

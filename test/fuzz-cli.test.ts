@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
 import { encodeNpy } from '../src/data/npy-codec.ts';
 import { philox4x32 } from '../src/noise/philox.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const RUNS = 1000;
 const MODEL = 'models/mnist-small-s0.50.onnx';

@@ -12,7 +12,7 @@ import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { encodeNpy } from '../src/data/npy-codec.ts';
 import { philox4x32 } from '../src/noise/philox.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 export const PER_ROUTE = 1000;
 const MODEL = new Uint8Array(readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url)));

@@ -7,7 +7,7 @@ import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { IrsApiError, IrsClient } from 'irs-edge/client';
 import { clopperPearsonLower } from 'irs-edge';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const mnist = loadMnist('test');
 const service = () => createService({ store: new MemoryStore(), tokens: new Map([['t', 'acme']]), workers: [], backend: TEST_BACKEND, dataset: () => mnist });

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { runCli } from './helpers/cli.ts';
 import { renderPage } from './helpers/browser.ts';
 import { compressModel } from '../src/onnx/compress/index.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = 'models/mnist-small-s0.50.onnx';
 const dir = mkdtempSync(join(tmpdir(), 'irs-report-'));

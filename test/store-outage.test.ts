@@ -12,7 +12,7 @@ import { StoreError, type ObjectStore } from '../src/store/types.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { sha256Hex } from '../src/util/digest.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = new Uint8Array(readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url)));
 const mnist = loadMnist('test');

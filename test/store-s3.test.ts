@@ -16,7 +16,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { S3Store } from '../src/store/s3.ts';
 import { StoreError } from '../src/store/types.ts';
 import { freePort, pool, storeContract } from './helpers/store-contract.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const execFileP = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./servers/swift.sh', import.meta.url));

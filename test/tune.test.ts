@@ -12,7 +12,7 @@ import { compressModel } from '../src/onnx/compress/index.ts';
 import { certifiedAccuracy } from '../src/smoothing/metrics.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 import { loadMnist } from '../src/data/mnist.ts';
-import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const train = loadMnist('train');
 
