@@ -602,17 +602,21 @@ export function buildProgram(): Command {
     });
 
   program.command('demo')
-    .description('the main job: certify a bundled model, recertify a perturbed copy with IRS and from scratch, print a table')
-    .option('--model <name>', 'bundled model or ONNX file', 'mnist-small-s0.50')
-    .addOption(new Option('--sigma <s>', 'noise level (the model was trained for it)').argParser(positiveNumber).default(0.5))
+    .description('the main job: certify a bundled model once; per compression, "does it still certify T% at r?" by decision-mode IRS and by RS from scratch; tune; the paper-style comparison')
+    .option('--model <name>', 'bundled model or ONNX file', 'mnist-small-s1.00')
+    .addOption(new Option('--sigma <s>', "noise level (default: the model's training sigma)").argParser(positiveNumber))
     .addOption(new Option('--count <c>', 'MNIST test images').argParser(positiveInt).default(200))
     .addOption(new Option('--workers <k>', 'local shard-worker processes').argParser(positiveInt).default(2))
     .addOption(new Option('--n <n>', 'samples of the original certification').argParser(sampleCount).default(10_000))
-    .addOption(new Option('--np <np>', 'samples of f^p').argParser(sampleCount).default(1000))
+    .addOption(new Option('--radius <r>', 'the CI question: certified accuracy at this radius').argParser(positiveNumber).default(0.5))
+    .addOption(new Option('--drop <d>', "the target: f's certified accuracy at --radius less d").argParser(closedUnit).default(0.02))
+    .addOption(new Option('--cap <k>', 'decision mode and tune: samples per input at most').argParser(sampleCount).default(2000))
+    .addOption(new Option('--np <np>', 'n_p of the paper-style comparison').argParser(sampleCount).default(1000))
     .addOption(new Option('--backend <name>', 'auto (node where onnxruntime-node is installed, else wasm), wasm or node').argParser(backendName).default('auto'))
     .option('--out <dir>', 'where certificates, the report and the demo store go', 'irs-data/demo')
     .option('--quiet', 'no progress bars')
     .action(async (o) => {
+      if (o.cap > o.n || o.np > o.n) throw new UserError(`--cap ${o.cap} and --np ${o.np} must be at most --n ${o.n} (IRS replays f's cached samples)`);
       await runDemo({ ...o, backend: o.backend === 'auto' ? undefined : o.backend, quiet: !!o.quiet });
     });
   return program;
