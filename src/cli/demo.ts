@@ -188,8 +188,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const closer = pairs.filter((p) => p.irs.summary.acr > p.rs.summary.acr).map((p) => p.name);
     const farther = pairs.filter((p) => p.irs.summary.acr <= p.rs.summary.acr).map((p) => p.name);
     const rsShare = (pairs[0].irs.summary.branches?.rs ?? 0) / o.count;
-    log(`   Both spend about n_p = ${num(o.np)} samples per input, so the comparison is the ACR each certifies with them: ` +
-      pairs.map((p) => `${p.name} ${p.irs.summary.acr.toFixed(3)} by IRS against ${p.rs.summary.acr.toFixed(3)} (mean zeta ${p.irs.summary.meanZeta?.toFixed(4) ?? '-'})`).join('; ') + '.');
+    log(`   Both spend about n_p = ${num(o.np)} samples per input, so the comparison is the ACR each certifies with them:`);
+    for (const p of pairs) log(`     ${p.name}: ${p.irs.summary.acr.toFixed(3)} by IRS against ${p.rs.summary.acr.toFixed(3)} (IRS's mean zeta ${p.irs.summary.meanZeta?.toFixed(4) ?? '-'})`);
     if (closer.length) log(`   IRS certifies more with the same samples where f^p stays close to f (${closer.join(', ')}): its bound is f's pA_lower from ${num(o.n)} samples less a small zeta.`);
     if (farther.length) log(`   Where f^p drifts (${farther.join(', ')}), zeta costs more than the fresh bound does, and RS from scratch certifies more.`);
     log(`   The gain is largest at high sigma: here ${pct(rsShare)} of inputs had pA_lower >= gamma = 0.99 and took plain RS; at sigma 0.25 almost`);
