@@ -7,11 +7,12 @@ import { runCli } from './helpers/cli.ts';
 import { encodeNpy } from '../src/data/npy.ts';
 import { compressModel } from '../src/onnx/compress/index.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
+import { HAS_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = 'models/mnist-small-s0.50.onnx';
 const dir = mkdtempSync(join(tmpdir(), 'irs-cli-'));
 const at = (f: string) => join(dir, f);
-const quick = ['--backend', 'node', '--quiet', '--n0', '20', '--n', '400', '--count', '3', '--skip', '97'];
+const quick = ['--backend', TEST_BACKEND, '--quiet', '--n0', '20', '--n', '400', '--count', '3', '--skip', '97'];
 
 describe('irs CLI: certify and recertify end to end (small n)', () => {
   let cert: Certificate;
@@ -20,13 +21,13 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     cert = JSON.parse(readFileSync(at('c.json'), 'utf8'));
-    writeFileSync(at('fp16.onnx'), (await compressModel(readFileSync(MODEL), { method: 'fp16', backend: 'node' })).bytes);
+    writeFileSync(at('fp16.onnx'), (await compressModel(readFileSync(MODEL), { method: 'fp16', backend: TEST_BACKEND })).bytes);
   });
 
   it('writes a certificate naming the model hash and every parameter, and Cohen’s TSV', () => {
     expect(cert.kind).toBe('certify');
     expect(cert.model.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(cert.params).toMatchObject({ sigma: 0.5, n0: 20, n: 400, alpha: 0.001, seed: 0, batchSize: 256, backend: 'node' });
+    expect(cert.params).toMatchObject({ sigma: 0.5, n0: 20, n: 400, alpha: 0.001, seed: 0, batchSize: 256, backend: TEST_BACKEND });
     expect(cert.data.indices).toEqual([0, 97, 194]);
     expect(cert.cache?.samples).toBe(400);
     const tsv = readFileSync(at('c.tsv'), 'utf8').trim().split('\n');
@@ -35,8 +36,26 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
     expect(tsv[1].split('\t')[0]).toBe('0');
   });
 
+  it('picks the backend itself when --backend is not given (auto: node where installed), says which, and records it; --backend wasm still works', async () => {
+    const args = ['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', '--n0', '20', '--n', '400', '--count', '3', '--skip', '97'];
+    const auto = await runCli([...args, '--out', at('auto.json')]);
+    expect(auto.code, auto.stderr).toBe(0);
+    const expected = HAS_ORT_NODE ? 'node' : 'wasm';
+    expect(auto.stderr).toContain(`backend: ${expected} (auto: onnxruntime-node ${HAS_ORT_NODE ? 'is installed and runs this model' : 'is not installed'})`);
+    const autoCert: Certificate = JSON.parse(readFileSync(at('auto.json'), 'utf8'));
+    expect(autoCert.params.backend).toBe(expected);
+    const wasm = await runCli([...args, '--backend', 'wasm', '--out', at('wasm.json')]);
+    expect(wasm.code, wasm.stderr).toBe(0);
+    expect(wasm.stderr).toContain('backend: wasm (chosen with --backend)');
+    const wasmCert: Certificate = JSON.parse(readFileSync(at('wasm.json'), 'utf8'));
+    expect(wasmCert.params.backend).toBe('wasm');
+    // The id leaves the backend out: on this model both backends give the same results.
+    expect(wasmCert.id).toBe(autoCert.id);
+    expect(wasmCert.id).toBe(cert.id);
+  });
+
   it('recertifies the fp16 copy with IRS and reports zeta per zeta-branch input; --json prints a summary', async () => {
-    const r = await runCli(['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', 'node', '--quiet', '--json', '--out', at('r.json')]);
+    const r = await runCli(['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', TEST_BACKEND, '--quiet', '--json', '--out', at('r.json')]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.kind).toBe('recertify');
@@ -49,7 +68,7 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
   });
 
   it('the baseline is a plain certification of f^p at alpha + alpha_zeta', async () => {
-    const r = await runCli(['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--baseline', '--backend', 'node', '--quiet', '--out', at('b.json')]);
+    const r = await runCli(['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--baseline', '--backend', TEST_BACKEND, '--quiet', '--out', at('b.json')]);
     expect(r.code).toBe(0);
     const b: Certificate = JSON.parse(readFileSync(at('b.json'), 'utf8'));
     expect(b.kind).toBe('baseline');
@@ -105,7 +124,7 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
   });
 
   describe('CI gate', () => {
-    const recertify = (extra: string[]) => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', 'node', '--quiet', '--out', at('g.json'), ...extra];
+    const recertify = (extra: string[]) => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '200', '--gamma', '1', '--backend', TEST_BACKEND, '--quiet', '--out', at('g.json'), ...extra];
 
     it('passes (exit 0) when the criteria hold, and prints each check', async () => {
       const r = await runCli(recertify(['--min-certified-accuracy', '0:0.3', '--max-acr-drop', '5']));

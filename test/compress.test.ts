@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ortNode from 'onnxruntime-node';
+
 import { compressModel, type Method } from '../src/onnx/compress/index.ts';
 import { DataType, decodeModel, encodeModel, floatValues, getMetadata, makeNode, weightedNodes } from '../src/onnx/model.ts';
 import { loadClassifier, type BackendName } from '../src/inference/index.ts';
@@ -12,7 +12,10 @@ import { loadMnist } from '../src/data/mnist.ts';
 import { sha256Hex } from '../src/util/digest.ts';
 import { runCli } from './helpers/cli.ts';
 import { dynamicallyQuantizedInput } from './helpers/dynamic-quant.ts';
+import { HAS_ORT_NODE, NO_ORT_NODE, TEST_BACKEND } from './helpers/backend.ts';
 
+// A non-literal specifier: the typecheck must not need onnxruntime-node's types (an optional dependency).
+const ORT_NODE = 'onnxruntime-node';
 const MODEL = 'models/mnist-small-s0.50.onnx';
 const source = readFileSync(MODEL);
 const test = loadMnist('test');
@@ -21,7 +24,7 @@ const all = { source: 'mnist:test', indices: [], inputs: Array.from({ length: 10
 const calibration = { source: 'mnist:train', inputs: Array.from({ length: 512 }, (_, i) => train.input(i)), sigma: 0.5 };
 const dir = mkdtempSync(join(tmpdir(), 'irs-compress-'));
 
-async function accuracy(bytes: Uint8Array, backend: BackendName = 'node', n = 10_000): Promise<number> {
+async function accuracy(bytes: Uint8Array, backend: BackendName = TEST_BACKEND, n = 10_000): Promise<number> {
   const c = await loadClassifier(bytes, backend);
   try {
     return await cleanAccuracy(c, { ...all, inputs: all.inputs.slice(0, n), labels: all.labels.slice(0, n) });
@@ -47,7 +50,7 @@ describe('compression methods on the bundled sigma = 0.5 model', () => {
     floatAccuracy = await accuracy(source);
     const sha = await sha256Hex(source);
     for (const [method, amount] of [['int8'], ['fp16'], ['fp16-native'], ['prune', 0.05], ['prune', 0.1], ['prune', 0.2]] as [Method, number?][]) {
-      variants.set(`${method}${amount ?? ''}`, await compressModel(source, { method, amount, calibration, backend: 'node' }));
+      variants.set(`${method}${amount ?? ''}`, await compressModel(source, { method, amount, calibration, backend: TEST_BACKEND }));
     }
     expect(await sha256Hex(source)).toBe(sha); // the input is never modified
   }, 300_000);
@@ -60,7 +63,8 @@ describe('compression methods on the bundled sigma = 0.5 model', () => {
     }
   });
 
-  it('int8 is real integer inference: int8 weights in QDQ form that onnxruntime fuses into QLinearConv/QGemm, 3x smaller', async () => {
+  it('int8 is real integer inference: int8 weights in QDQ form that onnxruntime fuses into QLinearConv/QGemm, 3x smaller', async (ctx) => {
+    ctx.skip(!HAS_ORT_NODE, NO_ORT_NODE);
     const { bytes, report } = variants.get('int8')!;
     expect(report.bytesBefore / report.bytesAfter).toBeGreaterThanOrEqual(3);
     const model = decodeModel(bytes);
@@ -71,6 +75,7 @@ describe('compression methods on the bundled sigma = 0.5 model', () => {
     expect(model.graph!.initializer!.filter((t) => t.dataType === DataType.INT8 && (t.dims ?? []).length >= 2).length).toBe(4);
     expect(weightedNodes(model.graph!)).toHaveLength(0); // no float weights left on Conv/Gemm
     const optimized = join(dir, 'int8-optimized.onnx');
+    const ortNode = await import(/* @vite-ignore */ ORT_NODE) as typeof import('onnxruntime-common');
     const s = await ortNode.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized, logSeverityLevel: 3 });
     await s.release();
     const fused = decodeModel(readFileSync(optimized)).graph!.node!.map((n) => n.opType);
@@ -82,7 +87,7 @@ describe('compression methods on the bundled sigma = 0.5 model', () => {
   it('int8 uses static scales: batch-invariant, unlike a dynamically quantized model', async () => {
     const probes = makeProbes(all.inputs.slice(0, 4), 0.5);
     for (const [name, bytes] of [['int8', variants.get('int8')!.bytes], ['dynamic', dynamicallyQuantizedInput(source)]] as const) {
-      const c = await loadClassifier(bytes, 'node');
+      const c = await loadClassifier(bytes, TEST_BACKEND);
       const r = await checkBatchInvariance(c, probes);
       await c.dispose();
       expect(r.ok, name).toBe(name === 'int8');
@@ -116,7 +121,8 @@ describe('compression methods on the bundled sigma = 0.5 model', () => {
     }
   });
 
-  it('every variant runs on onnxruntime-web and -node with the same predictions, and names its source', async () => {
+  it('every variant runs on onnxruntime-web and -node with the same predictions, and names its source', async (ctx) => {
+    ctx.skip(!HAS_ORT_NODE, NO_ORT_NODE);
     const sha = await sha256Hex(source);
     for (const [name, { bytes }] of variants) {
       const [web, node] = [await predictions(bytes, 'wasm', 300), await predictions(bytes, 'node', 300)];
@@ -130,29 +136,29 @@ describe('compression methods on the bundled sigma = 0.5 model', () => {
 
 describe('compression refuses what it cannot do, with a message, and never touches its input', () => {
   it('an already quantized model given to int8', async () => {
-    const int8 = (await compressModel(source, { method: 'int8', calibration, backend: 'node' })).bytes;
-    await expect(compressModel(int8, { method: 'int8', calibration, backend: 'node' })).rejects.toThrow(/already quantized/);
+    const int8 = (await compressModel(source, { method: 'int8', calibration, backend: TEST_BACKEND })).bytes;
+    await expect(compressModel(int8, { method: 'int8', calibration, backend: TEST_BACKEND })).rejects.toThrow(/already quantized/);
   });
 
   it('a truncated file, a model with operators from a custom domain, a model without weights', async () => {
-    await expect(compressModel(source.subarray(0, 5000), { method: 'fp16', backend: 'node' })).rejects.toThrow(/not an ONNX model/);
+    await expect(compressModel(source.subarray(0, 5000), { method: 'fp16', backend: TEST_BACKEND })).rejects.toThrow(/not an ONNX model/);
     const custom = decodeModel(source);
     custom.graph!.node!.push({ ...makeNode('Gelu', ['logits'], ['gelu'], 'custom_gelu'), domain: 'com.example' });
-    await expect(compressModel(encodeModel(custom), { method: 'prune', amount: 0.1, backend: 'node' })).rejects.toThrow(/outside the ONNX domain \(com.example.Gelu\)/);
+    await expect(compressModel(encodeModel(custom), { method: 'prune', amount: 0.1, backend: TEST_BACKEND })).rejects.toThrow(/outside the ONNX domain \(com.example.Gelu\)/);
     const noWeights = decodeModel(source);
     noWeights.graph!.node = [makeNode('Relu', ['input'], ['logits'], 'relu')];
     noWeights.graph!.initializer = [];
-    await expect(compressModel(encodeModel(noWeights), { method: 'int8', calibration, backend: 'node' })).rejects.toThrow(/no Conv, Gemm or MatMul/);
+    await expect(compressModel(encodeModel(noWeights), { method: 'int8', calibration, backend: TEST_BACKEND })).rejects.toThrow(/no Conv, Gemm or MatMul/);
   });
 
   it('a decodable but damaged graph: short initializer data, a dangling node input', async () => {
     const short = decodeModel(source);
     const w = short.graph!.initializer!.find((t) => t.name === 'conv1.weight')!;
     w.rawData = w.rawData!.subarray(0, w.rawData!.length - 4);
-    await expect(compressModel(encodeModel(short), { method: 'fp16', backend: 'node' })).rejects.toThrow(/damaged: initializer conv1.weight holds 1596 bytes, its shape \[16, 1, 5, 5\] needs 1600/);
+    await expect(compressModel(encodeModel(short), { method: 'fp16', backend: TEST_BACKEND })).rejects.toThrow(/damaged: initializer conv1.weight holds 1596 bytes, its shape \[16, 1, 5, 5\] needs 1600/);
     const dangling = decodeModel(source);
     dangling.graph!.node!.splice(2, 1); // drop the first Conv: its consumers read nothing
-    await expect(compressModel(encodeModel(dangling), { method: 'fp16', backend: 'node' })).rejects.toThrow(/damaged or not topologically sorted/);
+    await expect(compressModel(encodeModel(dangling), { method: 'fp16', backend: TEST_BACKEND })).rejects.toThrow(/damaged or not topologically sorted/);
   });
 
   it('the CLI: --out equal to --model, prune without --amount, an unknown method', async () => {
@@ -172,21 +178,21 @@ describe('compression refuses what it cannot do, with a message, and never touch
   });
 
   it('the CLI compresses and the batch-invariance check exits 3 on a dynamically quantized model', async () => {
-    const r = await runCli(['compress', '--model', MODEL, '--method', 'prune', '--amount', '0.1', '--backend', 'node', '--out', join(dir, 'p10.onnx')]);
+    const r = await runCli(['compress', '--model', MODEL, '--method', 'prune', '--amount', '0.1', '--backend', TEST_BACKEND, '--out', join(dir, 'p10.onnx')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/sparsity 10\.00%/);
     writeFileSync(join(dir, 'dynamic.onnx'), dynamicallyQuantizedInput(source));
-    const check = await runCli(['check-batch-invariance', '--model', join(dir, 'dynamic.onnx'), '--backend', 'node']);
+    const check = await runCli(['check-batch-invariance', '--model', join(dir, 'dynamic.onnx'), '--backend', TEST_BACKEND]);
     expect(check.code).toBe(3);
     expect(check.stdout).toMatch(/NOT batch-invariant/);
-    const ok = await runCli(['check-batch-invariance', '--model', join(dir, 'p10.onnx'), '--backend', 'node']);
+    const ok = await runCli(['check-batch-invariance', '--model', join(dir, 'p10.onnx'), '--backend', TEST_BACKEND]);
     expect(ok.code).toBe(0);
   });
 
   it('recertification refuses a dynamically quantized model', async () => {
-    const c = await runCli(['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', '--n0', '10', '--n', '100', '--count', '2', '--backend', 'node', '--quiet', '--out', join(dir, 'c.json')]);
+    const c = await runCli(['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', '--n0', '10', '--n', '100', '--count', '2', '--backend', TEST_BACKEND, '--quiet', '--out', join(dir, 'c.json')]);
     expect(c.code).toBe(0);
-    const r = await runCli(['recertify', '--original', join(dir, 'c.json'), '--model', join(dir, 'dynamic.onnx'), '--np', '50', '--backend', 'node', '--quiet', '--out', join(dir, 'r.json')]);
+    const r = await runCli(['recertify', '--original', join(dir, 'c.json'), '--model', join(dir, 'dynamic.onnx'), '--np', '50', '--backend', TEST_BACKEND, '--quiet', '--out', join(dir, 'r.json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/depend on the other samples in a batch/);
   });

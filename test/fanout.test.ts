@@ -14,6 +14,7 @@ import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 import { startServe, type ServeProcess } from './helpers/servers.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = new Uint8Array(readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url)));
 const mnist = loadMnist('test');
@@ -23,7 +24,7 @@ const job = { kind: 'certify', data: { source: 'mnist:test', count: 4, skip: 50 
 
 function service(store: MemoryStore | FileStore, workers: string[], fetchImpl?: typeof fetch): Service {
   return createService({
-    store, tokens: new Map([[TOKEN, 'acme']]), workerToken: SECRET, workers, backend: 'node', dataset: () => mnist,
+    store, tokens: new Map([[TOKEN, 'acme']]), workerToken: SECRET, workers, backend: TEST_BACKEND, dataset: () => mnist,
     fanOut: { perWorker: 2, timeoutMs: 3000, retries: 8, backoffMs: 20, fetch: fetchImpl },
   });
 }
@@ -48,7 +49,7 @@ describe('fan-out over two irs serve workers', () => {
   let reference: Certificate;
 
   beforeAll(async () => {
-    workers = await Promise.all([0, 1].map(() => startServe(['--store', `file:${dir}`, '--tokens', `acme:${TOKEN}`, '--worker-token', SECRET, '--backend', 'node'])));
+    workers = await Promise.all([0, 1].map(() => startServe(['--store', `file:${dir}`, '--tokens', `acme:${TOKEN}`, '--worker-token', SECRET, '--backend', TEST_BACKEND])));
     reference = await certifyVia(service(new MemoryStore(), []));
   }, 120_000);
   afterAll(async () => {
@@ -88,7 +89,7 @@ describe('fan-out over two irs serve workers', () => {
 
   it('finishes a job whose aggregator was killed mid-job, recomputing only the shards without a stored result', async () => {
     const aggDir = dir; // the aggregator shares the workers' store
-    const args = ['--store', `file:${aggDir}`, '--tokens', `acme:${TOKEN}`, '--worker-token', SECRET, '--backend', 'node', '--workers', workers.map((w) => w.url).join(',')];
+    const args = ['--store', `file:${aggDir}`, '--tokens', `acme:${TOKEN}`, '--worker-token', SECRET, '--backend', TEST_BACKEND, '--workers', workers.map((w) => w.url).join(',')];
     let agg = await startServe(args);
     const auth = { authorization: `Bearer ${TOKEN}` };
     const model = (await (await fetch(`${agg.url}/v1/models`, { method: 'POST', headers: auth, body: MODEL })).json()).sha256;

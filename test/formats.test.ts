@@ -9,6 +9,7 @@ import { compressModel } from '../src/onnx/compress/index.ts';
 import toFloat16 from '@stdlib/number-float64-base-to-float16';
 import { TOOL } from '../src/version.ts';
 import { sha256Hex } from '../src/util/digest.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const header = (samples: number, inputs: number): CacheHeader => ({
   certificateId: 'abc', modelSha256: 'f'.repeat(64), inputsSha256: 'e'.repeat(64), sigma: 0.5, seed: 1,
@@ -82,7 +83,7 @@ describe('ONNX fp16 weight rounding', () => {
   it('rounds every float initializer to a float16 value, records its source, and leaves the input bytes alone', async () => {
     const bytes = readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url));
     const before = await sha256Hex(bytes);
-    const out = (await compressModel(bytes, { method: 'fp16', backend: 'node' })).bytes;
+    const out = (await compressModel(bytes, { method: 'fp16', backend: TEST_BACKEND })).bytes;
     expect(await sha256Hex(bytes)).toBe(before);
     const model = decodeModel(out);
     let changed = 0;

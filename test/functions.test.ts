@@ -16,6 +16,7 @@ import { sha256Hex } from '../src/util/digest.ts';
 import { encodeNpy } from '../src/data/npy-codec.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 import { signShardRequest } from '../src/service/signing.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url));
 const mnist = loadMnist('test');
@@ -38,7 +39,7 @@ export function makeService(overrides: Partial<Parameters<typeof createService>[
     store,
     tokens: new Map([[ALICE, 'alice'], [BOB, 'bob']]),
     workers: [],
-    backend: 'node',
+    backend: TEST_BACKEND,
     dataset: () => mnist,
     ...overrides,
   });
@@ -97,7 +98,7 @@ describe('HTTP functions', () => {
   });
 
   it('a certify job gives the same certificate as the in-process job the CLI runs', async () => {
-    const classifier = await loadClassifier(MODEL, 'node');
+    const classifier = await loadClassifier(MODEL, TEST_BACKEND);
     const indices = selectIndices(mnist.size, 3, 97);
     const local = await runCertifyJob({
       classifier, model: { sha256: modelSha, bytes: MODEL.length },
@@ -140,8 +141,8 @@ describe('HTTP functions', () => {
     expect(rec.params).toMatchObject({ sequential: { mode: 'decision', radius: 0.25, stages: [50, 100, 200, 400] } });
     expect(rec.results.every((r) => r.stage !== undefined)).toBe(true);
     // Staged replay through shards (sample ranges that start mid-cache) equals the in-process run.
-    const fp16 = (await compressModel(MODEL, { method: 'fp16', backend: 'node' })).bytes;
-    const classifier = await loadClassifier(fp16, 'node');
+    const fp16 = (await compressModel(MODEL, { method: 'fp16', backend: TEST_BACKEND })).bytes;
+    const classifier = await loadClassifier(fp16, TEST_BACKEND);
     const local = await runRecertifyJob({
       classifier, model: { sha256: variant, bytes: fp16.length }, data: inputsOf(cert), original: cert, cacheBytes: await cacheOf(s, cert.id),
       np: 400, alphaZeta: 0.001, gamma: 0.99, batchSize: 256, sequential: { firstStage: 50, stop: { kind: 'decision', radius: 0.25 } },

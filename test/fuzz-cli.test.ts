@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
 import { encodeNpy } from '../src/data/npy-codec.ts';
 import { philox4x32 } from '../src/noise/philox.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const RUNS = 1000;
 const MODEL = 'models/mnist-small-s0.50.onnx';
@@ -41,7 +42,7 @@ describe('fuzzing the irs CLI', () => {
     writeFileSync(at('text.json'), '{"format": "something else"}');
     writeFileSync(at('broken.json'), '{"format": "irs-edge/certificate@1", "kind": ');
     mkdirSync(at('a-directory'), { recursive: true });
-    const ok = await runCli(['certify', '--model', MODEL, '--data', at('in.npy'), '--labels', at('labels.npy'), '--sigma', '0.5', '--n0', '5', '--n', '20', '--backend', 'node', '--quiet', '--out', at('cert.json')]);
+    const ok = await runCli(['certify', '--model', MODEL, '--data', at('in.npy'), '--labels', at('labels.npy'), '--sigma', '0.5', '--n0', '5', '--n', '20', '--backend', TEST_BACKEND, '--quiet', '--out', at('cert.json')]);
     expect(ok.code).toBe(0);
     const cache = readFileSync(at('cert.cache'));
     writeFileSync(at('bad.cache'), cache.subarray(0, cache.length - 5));
@@ -75,10 +76,10 @@ describe('fuzzing the irs CLI', () => {
       '--calibration-count': ['0', 'x'], '--calibration-sigma': ['-1', 'x'],
     };
     const base = {
-      certify: ['--model', MODEL, '--data', at('in.npy'), '--labels', at('labels.npy'), '--sigma', '0.5', '--n0', '5', '--n', '20', '--backend', 'node', '--quiet', '--out', at('x.json')],
-      recertify: ['--original', at('cert.json'), '--model', MODEL, '--np', '10', '--backend', 'node', '--quiet', '--out', at('y.json')],
-      compress: ['--model', MODEL, '--method', 'prune', '--amount', '0.1', '--backend', 'node', '--out', at('z.onnx')],
-      tune: ['--model', MODEL, '--original', at('cert.json'), '--candidates', 'fp16', '--min-certified-accuracy', '0.5:0.5', '--np', '10', '--backend', 'node', '--quiet', '--out', at('t')],
+      certify: ['--model', MODEL, '--data', at('in.npy'), '--labels', at('labels.npy'), '--sigma', '0.5', '--n0', '5', '--n', '20', '--backend', TEST_BACKEND, '--quiet', '--out', at('x.json')],
+      recertify: ['--original', at('cert.json'), '--model', MODEL, '--np', '10', '--backend', TEST_BACKEND, '--quiet', '--out', at('y.json')],
+      compress: ['--model', MODEL, '--method', 'prune', '--amount', '0.1', '--backend', TEST_BACKEND, '--out', at('z.onnx')],
+      tune: ['--model', MODEL, '--original', at('cert.json'), '--candidates', 'fp16', '--min-certified-accuracy', '0.5:0.5', '--np', '10', '--backend', TEST_BACKEND, '--quiet', '--out', at('t')],
     };
     const bad = { certify, recertify, compress, tune };
     const outcomes = new Map<number, number>();

@@ -12,6 +12,7 @@ import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { encodeNpy } from '../src/data/npy-codec.ts';
 import { philox4x32 } from '../src/noise/philox.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 export const PER_ROUTE = 1000;
 const MODEL = new Uint8Array(readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url)));
@@ -99,7 +100,7 @@ describe('fuzzing every route', () => {
   };
 
   beforeAll(async () => {
-    s = createService({ store: new MemoryStore(), tokens: new Map([[TOKEN, 'fuzz']]), workers: [], backend: 'node', dataset: () => mnist, maxBodyBytes: 256 * 1024, maxModelBytes: 8 * 1024 * 1024 });
+    s = createService({ store: new MemoryStore(), tokens: new Map([[TOKEN, 'fuzz']]), workers: [], backend: TEST_BACKEND, dataset: () => mnist, maxBodyBytes: 256 * 1024, maxModelBytes: 8 * 1024 * 1024 });
     model = JSON.parse((await send('POST', '/v1/models', MODEL, 'application/octet-stream')).text).sha256;
     const x = new Float32Array(2 * 784);
     x.set(mnist.input(0));

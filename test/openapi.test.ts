@@ -7,9 +7,10 @@ import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { IrsApiError, IrsClient } from 'irs-edge/client';
 import { clopperPearsonLower } from 'irs-edge';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const mnist = loadMnist('test');
-const service = () => createService({ store: new MemoryStore(), tokens: new Map([['t', 'acme']]), workers: [], backend: 'node', dataset: () => mnist });
+const service = () => createService({ store: new MemoryStore(), tokens: new Map([['t', 'acme']]), workers: [], backend: TEST_BACKEND, dataset: () => mnist });
 
 describe('OpenAPI document', () => {
   it('is a valid OpenAPI 3.1 document', async () => {

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { runCli } from './helpers/cli.ts';
 import { renderPage } from './helpers/browser.ts';
 import { compressModel } from '../src/onnx/compress/index.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = 'models/mnist-small-s0.50.onnx';
 const dir = mkdtempSync(join(tmpdir(), 'irs-report-'));
@@ -17,9 +18,9 @@ const at = (f: string) => join(dir, f);
 
 describe('irs report', () => {
   beforeAll(async () => {
-    const common = ['--backend', 'node', '--quiet'];
+    const common = ['--backend', TEST_BACKEND, '--quiet'];
     expect((await runCli(['certify', '--model', MODEL, '--data', 'mnist:test', '--sigma', '0.5', '--n0', '20', '--n', '600', '--count', '12', '--skip', '40', ...common, '--out', at('original.json')])).code).toBe(0);
-    writeFileSync(at('p10.onnx'), (await compressModel(readFileSync(MODEL), { method: 'prune', amount: 0.1, backend: 'node' })).bytes);
+    writeFileSync(at('p10.onnx'), (await compressModel(readFileSync(MODEL), { method: 'prune', amount: 0.1, backend: TEST_BACKEND })).bytes);
     expect((await runCli(['recertify', '--original', at('original.json'), '--model', at('p10.onnx'), '--np', '300', '--gamma', '1', ...common, '--out', at('irs.json')])).code).toBe(0);
     expect((await runCli(['recertify', '--original', at('original.json'), '--model', at('p10.onnx'), '--np', '300', '--baseline', ...common, '--out', at('baseline.json')])).code).toBe(0);
   }, 120_000);

@@ -12,6 +12,7 @@ import { StoreError, type ObjectStore } from '../src/store/types.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { sha256Hex } from '../src/util/digest.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const MODEL = new Uint8Array(readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url)));
 const mnist = loadMnist('test');
@@ -36,7 +37,7 @@ class SwitchableStore implements ObjectStore {
 const job = { kind: 'certify', data: { source: 'mnist:test', count: 4, skip: 33 }, sigma: 0.5, n0: 50, n: 6000, seed: 5, shardSize: 300, batchSize: 100 };
 
 function service(store: ObjectStore, retries: number, onRetry?: () => void): Service {
-  return createService({ store, tokens: new Map([['t', 'acme']]), workers: [], backend: 'node', dataset: () => mnist, storeRetry: { retries, backoffMs: 20, maxBackoffMs: 100, onRetry } });
+  return createService({ store, tokens: new Map([['t', 'acme']]), workers: [], backend: TEST_BACKEND, dataset: () => mnist, storeRetry: { retries, backoffMs: 20, maxBackoffMs: 100, onRetry } });
 }
 
 async function submit(s: Service, model: string) {

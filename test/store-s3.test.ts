@@ -16,6 +16,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { S3Store } from '../src/store/s3.ts';
 import { StoreError } from '../src/store/types.ts';
 import { freePort, pool, storeContract } from './helpers/store-contract.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const execFileP = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./servers/swift.sh', import.meta.url));
@@ -125,7 +126,7 @@ describe('the HTTP functions on Swift (S3 with real SigV4)', () => {
     const { loadMnist } = await import('../src/data/mnist.ts');
     const { readFileSync } = await import('node:fs');
     const mnist = loadMnist('test');
-    const s = createService({ store: swiftStore(), tokens: new Map([['t', 'acme']]), workers: [], backend: 'node', dataset: () => mnist });
+    const s = createService({ store: swiftStore(), tokens: new Map([['t', 'acme']]), workers: [], backend: TEST_BACKEND, dataset: () => mnist });
     const auth = { authorization: 'Bearer t' };
     const json = { ...auth, 'content-type': 'application/json' };
     const model = (await (await s.app.request('/v1/models', { method: 'POST', headers: auth, body: new Uint8Array(readFileSync('models/mnist-small-s0.50.onnx')) })).json()).sha256;

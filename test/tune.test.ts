@@ -12,6 +12,7 @@ import { compressModel } from '../src/onnx/compress/index.ts';
 import { certifiedAccuracy } from '../src/smoothing/metrics.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 import { loadMnist } from '../src/data/mnist.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
 
 const train = loadMnist('train');
 
@@ -19,7 +20,7 @@ const MODEL = 'models/mnist-small-s1.00.onnx';
 const dir = mkdtempSync(join(tmpdir(), 'irs-tune-'));
 const at = (f: string) => join(dir, f);
 const read = (f: string): Certificate => JSON.parse(readFileSync(f, 'utf8'));
-const node = ['--backend', 'node', '--quiet'];
+const node = ['--backend', TEST_BACKEND, '--quiet'];
 
 describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', () => {
   let original: Certificate;
@@ -28,7 +29,7 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     expect(r.code).toBe(0);
     original = read(at('orig.json'));
     for (const [name, o] of [['fp16', { method: 'fp16' }], ['p20', { method: 'prune', amount: 0.2 }]] as const) {
-      writeFileSync(at(`${name}.onnx`), (await compressModel(readFileSync(MODEL), { ...o, backend: 'node' })).bytes);
+      writeFileSync(at(`${name}.onnx`), (await compressModel(readFileSync(MODEL), { ...o, backend: TEST_BACKEND })).bytes);
     }
   }, 240_000);
 
@@ -105,7 +106,7 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     for (const c of report.candidates) {
       const [method, amount] = c.candidate.split(':');
       const bytes = (await compressModel(readFileSync(MODEL), {
-        method, amount: amount ? Number(amount) : undefined, backend: 'node',
+        method, amount: amount ? Number(amount) : undefined, backend: TEST_BACKEND,
         calibration: method === 'int8' ? { source: 'mnist:train', inputs: Array.from({ length: 512 }, (_, i) => train.input(i)), sigma: 1 } : undefined,
       })).bytes;
       const p = at(`full-${c.candidate.replace(':', '-')}.onnx`);

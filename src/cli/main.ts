@@ -7,7 +7,11 @@ import { IntegrityError, UserError } from '../errors.ts';
 import { guaranteeFor } from '../smoothing/guarantee.ts';
 import { certificateId } from '../protocol/certificate.ts';
 import { basename, join, resolve } from 'node:path';
-import { defaultFastBackend, loadClassifier, type BackendName, type Classifier } from '../inference/index.ts';
+import {
+  loadClassifierAuto, reportingBackend, resolveBackend, type BackendChoice, type Classifier,
+} from '../inference/index.ts';
+import { perModelSampler, RemoteWorkers } from '../coordinator/remote-workers.ts';
+import type { Sampler } from '../smoothing/stream.ts';
 import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
 import { checkInputsFit, cleanAccuracy, type JobInputs } from '../jobs/common.ts';
 import { compressModel, METHODS, trainingSigma } from '../onnx/compress/index.ts';
@@ -22,7 +26,7 @@ import { sha256Hex } from '../util/digest.ts';
 import {
   cachePathFor, certificateTsv, jobInputs, loadModel, openDataset, readBytes, readCertificate, selectInputs, writeAtomic,
 } from './io.ts';
-import { backendName, closedUnit, failureProbability, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount } from './options.ts';
+import { backendName, closedUnit, failureProbability, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount, workerUrls } from './options.ts';
 import { progressBar } from './progress.ts';
 import { formatSummary } from './summary.ts';
 import { parseTokens } from '../service/runtime.ts';
@@ -39,7 +43,7 @@ export const EXIT = { ok: 0, internal: 1, usage: 2, checkFailed: 3, gateFailed: 
 
 interface Common {
   batch: number;
-  backend: BackendName;
+  backend: BackendChoice;
   threads: number;
   quiet?: boolean;
   json?: boolean;
@@ -48,11 +52,84 @@ interface Common {
   shardSize?: number;
 }
 
+const BACKEND_HELP = 'onnxruntime backend: auto (onnxruntime-node where it is installed and runs the model, else wasm), wasm (onnxruntime-web, as on Workers) or node';
+const backendOption = () => new Option('--backend <name>', BACKEND_HELP).argParser(backendName).default('auto');
+
+/** Loads a classifier on --backend (auto: node where it runs the model) and says which it took. */
+async function openClassifier(bytes: Uint8Array, o: { backend: BackendChoice; threads?: number; quiet?: boolean }, announce = true): Promise<Classifier> {
+  const { classifier, why } = await loadClassifierAuto(bytes, o.backend, { threads: o.threads });
+  if (announce && !o.quiet) process.stderr.write(`backend: ${classifier.backend} (${why})\n`);
+  return classifier;
+}
+
+interface FanOutFlags {
+  workers?: string[];
+  token?: string;
+  perWorker: number;
+  shardTimeout: number;
+  retries: number;
+  shardResults?: string;
+  quiet?: boolean;
+}
+
+/** --workers and what goes with it (certify, recertify, predict, tune). */
+function addFanOutOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--workers <urls>', 'run the shards on these irs serve workers, comma-separated (e.g. http://w1:8787,http://w2:8787)').argParser(workerUrls))
+    .option('--token <t>', "--workers: the workers' bearer token (irs serve --token; default IRS_TOKEN)")
+    .addOption(new Option('--per-worker <k>', '--workers: shard requests in flight per worker').argParser(positiveInt).default(2))
+    .addOption(new Option('--shard-timeout <s>', '--workers: seconds before a shard request is abandoned and retried').argParser(positiveNumber).default(120))
+    .addOption(new Option('--retries <k>', '--workers: retries per shard request (5xx, 429, timeouts, dropped connections), with backoff').argParser(nonNegativeInt).default(5))
+    .option('--shard-results <dir>', '--workers: where finished shard results are kept, so a rerun computes only the missing ones (default: beside --out, cert.json -> cert.shards/)');
+}
+
+/** Where --workers keeps finished shard results by default: beside the certificate, like its cache. */
+const shardsPathFor = (out: string) => out.replace(/\.json$/i, '') + '.shards';
+
+const kebab = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** The workers of --workers (token checked on the first upload), or undefined to run in this process. */
+async function openFanOut(o: FanOutFlags, cmd: Command, defaultResults: string): Promise<RemoteWorkers | undefined> {
+  if (!o.workers) {
+    const given = ['token', 'perWorker', 'shardTimeout', 'retries', 'shardResults'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
+    if (given.length) throw new UserError(`${given.map(kebab).join(', ')} need${given.length > 1 ? '' : 's'} --workers`);
+    return undefined;
+  }
+  const token = o.token ?? process.env.IRS_TOKEN;
+  if (!token) throw new UserError('--workers needs --token T, the token the workers were started with (irs serve --token T), or IRS_TOKEN');
+  const resultsDir = o.shardResults ?? defaultResults;
+  let retried = 0;
+  const remote = await RemoteWorkers.connect({
+    workers: o.workers, token, perWorker: o.perWorker, timeoutMs: o.shardTimeout * 1000, retries: o.retries, resultsDir,
+    onRetry: () => { retried++; },
+  });
+  if (!o.quiet) {
+    process.stderr.write(`shards: on ${o.workers.length} worker${o.workers.length > 1 ? 's' : ''} (${o.workers.map((w, i) => `${w} ${remote.backends[i]}`).join(', ')}), ` +
+      `${o.perWorker} in flight each; finished shards kept in ${resultsDir}\n`);
+  }
+  fanOutReports.push(() => (o.quiet || remote.computed + remote.reused === 0 ? undefined : `shards: ${remote.computed} computed on the workers, ${remote.reused} reused from ${resultsDir}, ${retried} request${retried === 1 ? '' : 's'} retried`));
+  return remote;
+}
+const fanOutReports: (() => string | undefined)[] = [];
+
+/**
+ * With --workers, the local classifier only checks the inputs and batch invariance; the
+ * certificate records the backend the workers drew the samples with.
+ */
+function recordedBackend(c: Classifier, remote: RemoteWorkers | undefined): Classifier {
+  if (!remote) return c;
+  if (remote.backend === undefined) {
+    process.stderr.write(`irs: warning: the workers run different backends (${remote.backends.join(', ')}); the certificate records ${c.backend}\n`);
+    return c;
+  }
+  return reportingBackend(c, remote.backend);
+}
+
 function addCommon(cmd: Command): Command {
   return cmd
     .addOption(new Option('--batch <b>', 'inference batch size (does not change results)').argParser(positiveInt).default(256))
     .addOption(new Option('--shard-size <k>', 'samples per shard (does not change results)').argParser(positiveInt))
-    .addOption(new Option('--backend <name>', 'onnxruntime backend: wasm (onnxruntime-web) or node (onnxruntime-node)').argParser(backendName).default('wasm'))
+    .addOption(backendOption())
     .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))
     .requiredOption('--out <file>', 'certificate JSON to write')
     .option('--tsv <file>', "also write Cohen et al.'s TSV table")
@@ -77,12 +154,12 @@ function addInputOptions(cmd: Command, defaultN: number): Command {
 
 /** Loads --model and the first --count inputs of --data, runs fn with a classifier, and releases it. */
 async function withModelOnInputs(
-  o: { model: string; data: string; labels?: string; count?: number; backend: BackendName },
+  o: { model: string; data: string; labels?: string; count?: number; backend: BackendChoice },
   fn: (classifier: Classifier, data: JobInputs, model: Awaited<ReturnType<typeof loadModel>>) => Promise<void>,
 ): Promise<void> {
   const model = await loadModel(o.model);
   const data = selectInputs(openDataset(o.data, o.labels), o.count, 1, 0);
-  const classifier = await loadClassifier(model.bytes, o.backend);
+  const classifier = await openClassifier(model.bytes, o);
   try {
     checkInputsFit(classifier, data);
     await fn(classifier, data, model);
@@ -150,32 +227,33 @@ export function buildProgram(): Command {
     .version(TOOL.version)
     .showHelpAfterError('(irs <command> --help shows the options)');
 
-  addCommon(
+  addFanOutOptions(addCommon(
     addInputOptions(program.command('certify'), 100_000)
       .description('certify a model with randomized smoothing (Cohen et al.) and write the IRS cache')
       .addOption(new Option('--n0 <n0>', 'selection samples').argParser(sampleCount).default(100))
       .addOption(new Option('--cache-samples <k>', 'predictions per input kept in the IRS cache (default n)').argParser(positiveInt)),
-  ).action(async (o) => {
+  )).action(async (o, cmd: Command) => {
     const model = await loadModel(o.model);
     const data = selectInputs(openDataset(o.data, o.labels), o.count, o.skip, o.offset);
-    const classifier = await loadClassifier(model.bytes, o.backend, { threads: o.threads });
-    const bar = progressBar('certify', data.inputs.length * (o.n0 + o.n), !!o.quiet);
+    const remote = await openFanOut(o, cmd, shardsPathFor(o.out));
+    const classifier = await openClassifier(model.bytes, o, !remote);
     try {
+      checkInputsFit(classifier, data);
+      const sampler = remote ? remote.sampler(await remote.uploadModel(model.bytes), await remote.uploadInputs(data.inputs)) : undefined;
+      const bar = progressBar('certify', data.inputs.length * (o.n0 + o.n), !!o.quiet);
       const { certificate, cache } = await runCertifyJob({
-        classifier, model: model.ref, data, cacheSamples: o.cacheSamples,
+        classifier: recordedBackend(classifier, remote), model: model.ref, data, cacheSamples: o.cacheSamples, sampler,
         params: { sigma: o.sigma, seed: o.seed, n0: o.n0, n: o.n, alpha: o.alpha, batchSize: o.batch, shardSize: o.shardSize },
         onProgress: (k) => bar.tick(k),
-      });
-      bar.stop();
+      }).finally(() => bar.stop());
       writeAtomic(cachePathFor(o.out), cache!);
       emit(certificate, o);
     } finally {
-      bar.stop();
       await classifier.dispose();
     }
   });
 
-  addSequentialOptions(addCommon(addIrsOptions(
+  addFanOutOptions(addSequentialOptions(addCommon(addIrsOptions(
     program.command('recertify')
       .description('recertify a modified model with IRS from an original certificate and its cache')
       .requiredOption('--original <cert.json>', 'certificate of the original model (written by irs certify)')
@@ -192,7 +270,7 @@ export function buildProgram(): Command {
       .addOption(new Option('--sigma <s>', "must equal the original's if given").argParser(positiveNumber))
       .option('--min-certified-accuracy <r:acc...>', 'CI gate: certified accuracy at radius r at least acc (e.g. 0.5:0.80); exit 4 if missed')
       .addOption(new Option('--max-acr-drop <x>', "CI gate: ACR at most x below the original's; exit 4 if missed").argParser(nonNegativeNumber)),
-  )).action(async (o) => {
+  ))).action(async (o, cmd: Command) => {
     let floors;
     try {
       floors = ((o.minCertifiedAccuracy ?? []) as string[]).map(parseAccuracyFloor);
@@ -215,15 +293,24 @@ export function buildProgram(): Command {
     for (const path of modelPaths) models.push(await loadModel(path));
     const ds = openDataset(o.data ?? original.data.source, o.labels);
     const data = jobInputs(ds, original.data.indices);
+    const remote = await openFanOut(o, cmd, o.models !== undefined ? join(o.out, 'shards') : shardsPathFor(o.out));
     const classifiers: Classifier[] = [];
     try {
-      for (const m of models) classifiers.push(await loadClassifier(m.bytes, o.backend, { threads: o.threads }));
+      for (const [i, m] of models.entries()) classifiers.push(await openClassifier(m.bytes, o, !remote && i === 0));
+      for (const c of classifiers) checkInputsFit(c, data);
+      let samplers: Sampler[] | undefined;
+      if (remote) {
+        const inputs = await remote.uploadInputs(data.inputs);
+        samplers = [];
+        for (const m of models) samplers.push(remote.sampler(await remote.uploadModel(m.bytes), inputs));
+      }
+      const recorded = classifiers.map((c) => recordedBackend(c, remote));
       let certs: Certificate[];
       if (o.baseline) {
         const n0 = o.n0 ?? op.n0;
         const bar = progressBar('baseline', data.inputs.length * (n0 + o.np), !!o.quiet);
         certs = [(await runCertifyJob({
-          classifier: classifiers[0], model: models[0].ref, data,
+          classifier: recorded[0], model: models[0].ref, data, sampler: samplers?.[0],
           params: { sigma: op.sigma, seed: op.seed, n0, n: o.np, alpha: op.alpha + o.alphaZeta, batchSize: o.batch, shardSize: o.shardSize, sequential },
           baselineOf: { id: original.id, modelSha256: original.model.sha256 },
           onProgress: (k) => bar.tick(k),
@@ -233,7 +320,8 @@ export function buildProgram(): Command {
         const cacheBytes = readBytes(o.cache ?? cachePathFor(o.original), 'IRS cache');
         const bar = progressBar('recertify', data.inputs.length * o.np * models.length, !!o.quiet);
         certs = await runRecertifyCandidates({
-          candidates: models.map((m, i) => ({ classifier: classifiers[i], model: m.ref })),
+          candidates: models.map((m, i) => ({ classifier: recorded[i], model: m.ref })),
+          multiSampler: samplers ? perModelSampler(samplers) : undefined,
           data, original, cacheBytes, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma, sequential,
           batchSize: o.batch, shardSize: o.shardSize, onProgress: (k) => bar.tick(k),
         });
@@ -263,7 +351,7 @@ export function buildProgram(): Command {
     }
   });
 
-  addIrsOptions(program.command('tune')
+  addFanOutOptions(addIrsOptions(program.command('tune')
     .description('find the smallest compression of a model that keeps a certified-accuracy target (decision-mode IRS over all candidates in one pass)')
     .requiredOption('--model <file>', 'the original float32 ONNX model (the one --original certifies)')
     .requiredOption('--original <cert.json>', 'its certificate (written by irs certify)')
@@ -277,11 +365,11 @@ export function buildProgram(): Command {
     .option('--calibration <source>', 'int8: calibration inputs (mnist:train, mnist:test or a .npy)', 'mnist:train')
     .addOption(new Option('--calibration-count <k>', 'int8: calibration inputs used').argParser(positiveInt).default(512))
     .addOption(new Option('--batch <b>', 'inference batch size (does not change results)').argParser(positiveInt).default(256))
-    .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
+    .addOption(backendOption())
     .requiredOption('--out <dir>', 'directory for the chosen model, the certificates and tune.json')
     .option('--json', 'print the report as JSON')
-    .option('--quiet', 'no progress')
-    .action(async (o) => {
+    .option('--quiet', 'no progress'))
+    .action(async (o, cmd: Command) => {
       let target;
       try {
         target = parseAccuracyFloor(o.minCertifiedAccuracy);
@@ -306,12 +394,27 @@ export function buildProgram(): Command {
         const ds = openDataset(o.calibration);
         calibration = { source: o.calibration, inputs: selectInputs(ds, Math.min(o.calibrationCount, ds.size), 1, 0).inputs };
       }
-      const backend = o.backend ?? (await defaultFastBackend());
+      // With --workers, every candidate's f^p inferences run on the workers; compression (int8
+      // calibration), the batch-invariance checks and the drop / skip decisions between stages
+      // run here. Each candidate's noise is then drawn on the workers, not once for all: the
+      // results are the same.
+      const remote = await openFanOut(o, cmd, join(o.out, 'shards'));
+      const { backend, why } = await resolveBackend(model.bytes, o.backend);
+      if (!o.quiet && !remote) process.stderr.write(`backend: ${backend} (${why})\n`);
+      if (remote?.backend !== undefined && remote.backend !== backend) {
+        process.stderr.write(`irs: warning: the workers run ${remote.backend}, this process ${backend}; compression and the candidates' certificates use ${backend} (pass --backend ${remote.backend} to match)\n`);
+      }
+      const inputsSha = remote ? await remote.uploadInputs(data.inputs) : undefined;
+      const sampler = remote ? async (models: readonly { sha256: string; bytes: Uint8Array }[]) => {
+        const samplers: Sampler[] = [];
+        for (const m of models) samplers.push(remote.sampler(await remote.uploadModel(m.bytes), inputsSha!));
+        return perModelSampler(samplers);
+      } : undefined;
       const bar = progressBar('tune', data.inputs.length * o.np * candidates.length, !!o.quiet);
       const started = performance.now();
       const result = await runTuneJob({
         modelBytes: model.bytes, original, cacheBytes, data, candidates, target, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma,
-        firstStage: o.firstStage, batchSize: o.batch, backend, calibration,
+        firstStage: o.firstStage, batchSize: o.batch, backend, calibration, sampler,
         onProgress: (k) => bar.tick(k), onEvent: (m) => { if (!o.quiet && !o.json) { bar.stop(); process.stderr.write(`${m}\n`); } },
       });
       bar.stop();
@@ -337,25 +440,28 @@ export function buildProgram(): Command {
       }
     });
 
-  addInputOptions(program.command('predict'), 1000)
+  addFanOutOptions(addInputOptions(program.command('predict'), 1000)
     .description("PREDICT (Cohen et al.): the smoothed classifier's prediction, abstaining when unsure")
     .addOption(new Option('--batch <b>', 'inference batch size').argParser(positiveInt).default(256))
-    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .addOption(new Option('--shard-size <k>', 'samples per shard (does not change results)').argParser(positiveInt))
+    .addOption(backendOption())
     .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))
     .requiredOption('--out <file>', 'predictions JSON to write')
     .option('--tsv <file>', "also write Cohen et al.'s predict.py table")
-    .option('--quiet', 'no progress bar')
-    .action(async (o) => {
+    .option('--quiet', 'no progress bar'))
+    .action(async (o, cmd: Command) => {
       const model = await loadModel(o.model);
       const data = selectInputs(openDataset(o.data, o.labels), o.count, o.skip, o.offset);
-      const classifier = await loadClassifier(model.bytes, o.backend, { threads: o.threads });
-      const bar = progressBar('predict', data.inputs.length * o.n, !!o.quiet);
+      const remote = await openFanOut(o, cmd, shardsPathFor(o.out));
+      const classifier = await openClassifier(model.bytes, o, !remote);
       try {
+        checkInputsFit(classifier, data);
+        const sampler = remote ? remote.sampler(await remote.uploadModel(model.bytes), await remote.uploadInputs(data.inputs)) : undefined;
+        const bar = progressBar('predict', data.inputs.length * o.n, !!o.quiet);
         const doc = await runPredictJob({
-          classifier, model: model.ref, data,
-          params: { sigma: o.sigma, seed: o.seed, n: o.n, alpha: o.alpha, batchSize: o.batch }, onProgress: (k) => bar.tick(k),
-        });
-        bar.stop();
+          classifier: recordedBackend(classifier, remote), model: model.ref, data, sampler,
+          params: { sigma: o.sigma, seed: o.seed, n: o.n, alpha: o.alpha, batchSize: o.batch, shardSize: o.shardSize }, onProgress: (k) => bar.tick(k),
+        }).finally(() => bar.stop());
         writeAtomic(o.out, JSON.stringify(doc, null, 1) + '\n');
         if (o.tsv) {
           const rows = doc.results.map((r) => [r.idx, r.label, r.predict, r.correct, r.time].join('\t'));
@@ -364,7 +470,6 @@ export function buildProgram(): Command {
         const acc = doc.results.filter((r) => r.correct).length / doc.results.length;
         process.stdout.write(`smoothed accuracy ${(100 * acc).toFixed(1)}% on ${doc.results.length} inputs, ${doc.results.filter((r) => r.predict === -1).length} abstained\nwrote ${o.out}\n`);
       } finally {
-        bar.stop();
         await classifier.dispose();
       }
     });
@@ -376,7 +481,7 @@ export function buildProgram(): Command {
     .option('--calibration <source>', 'int8: calibration inputs (mnist:train, mnist:test or a .npy)', 'mnist:train')
     .addOption(new Option('--calibration-count <k>', 'int8: calibration inputs used').argParser(positiveInt).default(512))
     .addOption(new Option('--calibration-sigma <s>', "int8: Gaussian noise on calibration inputs (default: the model's training sigma from its metadata, else 0)").argParser(nonNegativeNumber))
-    .addOption(new Option('--backend <name>', 'runtime for calibration and the load check').argParser(backendName))
+    .addOption(new Option('--backend <name>', `runtime for calibration and the load check: ${BACKEND_HELP.replace('onnxruntime backend: ', '')}`).argParser(backendName).default('auto'))
     .requiredOption('--out <file>', 'compressed ONNX model to write')
     .option('--json', 'print the report as JSON')
     .action(async (o, cmd: Command) => {
@@ -386,7 +491,7 @@ export function buildProgram(): Command {
       const calibrationGiven = ['calibration', 'calibrationCount', 'calibrationSigma'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
       if (o.method !== 'int8' && calibrationGiven.length) throw new UserError(`calibration options apply to --method int8, not ${o.method}`);
       const model = await loadModel(o.model);
-      const backend = o.backend ?? (await defaultFastBackend());
+      const { backend } = await resolveBackend(model.bytes, o.backend);
       let calibration;
       if (o.method === 'int8') {
         const ds = openDataset(o.calibration);
@@ -412,7 +517,7 @@ export function buildProgram(): Command {
     .option('--labels <file>', 'labels.npy for --data inputs.npy')
     .addOption(new Option('--count <c>', 'probe inputs').argParser(positiveInt).default(4))
     .addOption(new Option('--sigma <s>', 'noise on the probe copies').argParser(positiveNumber).default(0.5))
-    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .addOption(backendOption())
     .action((o) => withModelOnInputs(o, async (classifier, data) => {
       const r = await checkBatchInvariance(classifier, makeProbes(data.inputs, o.sigma));
       process.stdout.write(r.ok
@@ -460,7 +565,7 @@ export function buildProgram(): Command {
     .option('--data <source>', 'mnist:test, mnist:train or inputs.npy', 'mnist:test')
     .option('--labels <file>', 'labels.npy for --data inputs.npy')
     .addOption(new Option('--count <c>', 'inputs').argParser(positiveInt))
-    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .addOption(backendOption())
     .option('--json', 'print the result as JSON')
     .action((o) => withModelOnInputs(o, async (classifier, data, model) => {
       const accuracy = await cleanAccuracy(classifier, data);
@@ -479,14 +584,14 @@ export function buildProgram(): Command {
     .option('--worker-token <t>', 'shared secret for aggregator -> shard worker requests (also IRS_WORKER_TOKEN)')
     .option('--workers <urls>', 'shard workers to fan out to, comma-separated (default: run shards in this process)')
     .option('--worker-id <name>', 'the name this server states with its shard results (default: the URL it is reached at)')
-    .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
+    .addOption(new Option('--backend <name>', 'auto (node where onnxruntime-node is installed, else wasm), wasm or node').argParser(backendName).default('auto'))
     .addOption(new Option('--max-shards <k>', 'shards computed at once before answering 429').argParser(positiveInt).default(2))
     .action(async (o) => {
       const tokens = parseTokens([o.tokens ?? process.env.IRS_TOKENS, o.token ? `default:${o.token}` : ''].filter(Boolean).join(','));
       if (tokens.size === 0) throw new UserError('serve needs at least one token: --token T, --tokens tenant:token,… or IRS_TOKENS');
       const { serve } = await import('../../functions/node.ts');
       const s = await serve({
-        port: o.port, host: o.host, store: o.store, tokens, backend: o.backend,
+        port: o.port, host: o.host, store: o.store, tokens, backend: o.backend === 'auto' ? undefined : o.backend,
         workerToken: o.workerToken ?? process.env.IRS_WORKER_TOKEN,
         workers: (o.workers ?? '').split(',').map((w: string) => w.trim()).filter(Boolean),
         maxConcurrentShards: o.maxShards, workerId: o.workerId,
@@ -515,18 +620,22 @@ export function buildProgram(): Command {
     });
 
   program.command('demo')
-    .description('the main job: certify a bundled model, recertify a perturbed copy with IRS and from scratch, print a table')
-    .option('--model <name>', 'bundled model or ONNX file', 'mnist-small-s0.50')
-    .addOption(new Option('--sigma <s>', 'noise level (the model was trained for it)').argParser(positiveNumber).default(0.5))
+    .description('the main job: certify a bundled model once; per compression, "does it still certify T% at r?" by decision-mode IRS and by RS from scratch; tune; the paper-style comparison')
+    .option('--model <name>', 'bundled model or ONNX file', 'mnist-small-s1.00')
+    .addOption(new Option('--sigma <s>', "noise level (default: the model's training sigma)").argParser(positiveNumber))
     .addOption(new Option('--count <c>', 'MNIST test images').argParser(positiveInt).default(200))
     .addOption(new Option('--workers <k>', 'local shard-worker processes').argParser(positiveInt).default(2))
     .addOption(new Option('--n <n>', 'samples of the original certification').argParser(sampleCount).default(10_000))
-    .addOption(new Option('--np <np>', 'samples of f^p').argParser(sampleCount).default(1000))
-    .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
+    .addOption(new Option('--radius <r>', 'the CI question: certified accuracy at this radius').argParser(positiveNumber).default(0.5))
+    .addOption(new Option('--drop <d>', "the target: f's certified accuracy at --radius less d").argParser(closedUnit).default(0.02))
+    .addOption(new Option('--cap <k>', 'decision mode and tune: samples per input at most').argParser(sampleCount).default(2000))
+    .addOption(new Option('--np <np>', 'n_p of the paper-style comparison').argParser(sampleCount).default(1000))
+    .addOption(new Option('--backend <name>', 'auto (node where onnxruntime-node is installed, else wasm), wasm or node').argParser(backendName).default('auto'))
     .option('--out <dir>', 'where certificates, the report and the demo store go', 'irs-data/demo')
     .option('--quiet', 'no progress bars')
     .action(async (o) => {
-      await runDemo({ ...o, quiet: !!o.quiet });
+      if (o.cap > o.n || o.np > o.n) throw new UserError(`--cap ${o.cap} and --np ${o.np} must be at most --n ${o.n} (IRS replays f's cached samples)`);
+      await runDemo({ ...o, backend: o.backend === 'auto' ? undefined : o.backend, quiet: !!o.quiet });
     });
   return program;
 }
@@ -543,6 +652,7 @@ export async function main(argv: string[]): Promise<number> {
   program.exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const cmd of program.commands) cmd.exitOverride();
+  fanOutReports.length = 0;
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
@@ -562,5 +672,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`irs: internal error (please report): ${(e as Error).stack ?? e}\n`);
     return EXIT.internal;
+  } finally {
+    for (const report of fanOutReports) {
+      const line = report();
+      if (line) process.stderr.write(line + '\n');
+    }
   }
 }

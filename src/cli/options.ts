@@ -58,7 +58,21 @@ export function sampleCount(v: string): number {
   return x;
 }
 
-export function backendName(v: string): 'wasm' | 'node' {
-  if (v !== 'wasm' && v !== 'node') throw new InvalidArgumentError(`choose wasm or node, got '${v}'.`);
+export function backendName(v: string): 'auto' | 'wasm' | 'node' {
+  if (v !== 'auto' && v !== 'wasm' && v !== 'node') throw new InvalidArgumentError(`choose auto, wasm or node, got '${v}'.`);
   return v;
+}
+
+/** Comma-separated worker URLs (http or https), each named once. */
+export function workerUrls(v: string): string[] {
+  const urls = v.split(',').map((x) => x.trim());
+  for (const u of urls) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch { /* not a URL */ }
+    if (!ok) throw new InvalidArgumentError(`'${u}' is not an http(s) URL (comma-separated, e.g. http://w1:8787,http://w2:8787).`);
+  }
+  if (new Set(urls).size !== urls.length) throw new InvalidArgumentError(`'${v}' names a worker twice.`);
+  return urls;
 }

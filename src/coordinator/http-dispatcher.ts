@@ -13,6 +13,11 @@ export interface HttpDispatcherOptions {
   /** The secret shared with the workers (requests are HMAC-signed with it) and the tenant the shards run for. */
   secret: string;
   tenant: string;
+  /**
+   * A bearer token instead of a signature: the CLI fans out to `irs serve` workers as a
+   * tenant (`--token`), where an aggregator signs with the worker secret.
+   */
+  token?: string;
   perWorker?: number;
   timeoutMs?: number;
   retries?: number;
@@ -78,7 +83,10 @@ export function httpDispatcher(o: HttpDispatcherOptions): RoutedDispatcher & { r
     try {
       const res = await doFetch(new URL('/v1/shards', worker), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(await signShardRequest(o.secret, o.tenant, body)) },
+        headers: {
+          'content-type': 'application/json',
+          ...(o.token !== undefined ? { authorization: `Bearer ${o.token}` } : await signShardRequest(o.secret, o.tenant, body)),
+        },
         body,
         signal: controller.signal,
       });

@@ -70,12 +70,64 @@ export async function loadClassifier(modelBytes: Uint8Array, backend: BackendNam
   return OrtClassifier.create(backend, ort, modelBytes, sessionOptions);
 }
 
-/** The fastest backend installed: onnxruntime-node when present, else onnxruntime-web. */
-export async function defaultFastBackend(): Promise<BackendName> {
+/** Whether onnxruntime-node (an optional dependency) can be imported here. */
+export async function ortNodeInstalled(): Promise<boolean> {
   try {
     await import(/* @vite-ignore */ ORT_NODE);
-    return 'node';
+    return true;
   } catch {
-    return 'wasm';
+    return false;
   }
+}
+
+/** What --backend accepts: a backend, or auto (node where it is installed and runs the model, else wasm). */
+export type BackendChoice = BackendName | 'auto';
+
+/**
+ * Loads a classifier on the chosen backend; `auto` takes onnxruntime-node where it is
+ * installed and loads and runs this model, else onnxruntime-web's wasm. `why` says which and why.
+ */
+export async function loadClassifierAuto(
+  modelBytes: Uint8Array, choice: BackendChoice, options: LoadOptions = {},
+): Promise<{ classifier: Classifier; why: string }> {
+  if (choice !== 'auto') return { classifier: await loadClassifier(modelBytes, choice, options), why: 'chosen with --backend' };
+  if (!(await ortNodeInstalled())) {
+    return { classifier: await loadClassifier(modelBytes, 'wasm', options), why: 'auto: onnxruntime-node is not installed' };
+  }
+  let reason: string;
+  try {
+    const c = await loadClassifier(modelBytes, 'node', options);
+    try {
+      await c.classify(new Float32Array(c.inputSize), 1, new Int32Array(1));
+      return { classifier: c, why: 'auto: onnxruntime-node is installed and runs this model' };
+    } catch (e) {
+      await c.dispose();
+      throw e;
+    }
+  } catch (e) {
+    reason = (e as Error).message.split('\n')[0];
+  }
+  return { classifier: await loadClassifier(modelBytes, 'wasm', options), why: `auto: onnxruntime-node cannot run this model (${reason})` };
+}
+
+/** The backend `auto` picks for a model (loads it once to find out). */
+export async function resolveBackend(modelBytes: Uint8Array, choice: BackendChoice): Promise<{ backend: BackendName; why: string }> {
+  if (choice !== 'auto') return { backend: choice, why: 'chosen with --backend' };
+  const { classifier, why } = await loadClassifierAuto(modelBytes, 'auto');
+  await classifier.dispose();
+  return { backend: classifier.backend, why };
+}
+
+/**
+ * The same classifier, reporting another backend: with --workers the shards run on the
+ * workers' backend, and certificates record the backend that drew the samples.
+ */
+export function reportingBackend(c: Classifier, backend: BackendName): Classifier {
+  if (c.backend === backend) return c;
+  return new Proxy(c, { get: (t, k) => (k === 'backend' ? backend : typeof (t as any)[k] === 'function' ? (t as any)[k].bind(t) : (t as any)[k]) });
+}
+
+/** The fastest backend installed: onnxruntime-node when present, else onnxruntime-web. */
+export async function defaultFastBackend(): Promise<BackendName> {
+  return (await ortNodeInstalled()) ? 'node' : 'wasm';
 }

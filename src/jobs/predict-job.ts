@@ -1,6 +1,6 @@
 /** A predict job: Cohen et al.'s PREDICT over a set of inputs. */
 import type { Classifier } from '../inference/classifier.ts';
-import { localSampler } from '../smoothing/stream.ts';
+import { localSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { predict, type PredictParams, type Progress } from '../smoothing/certify.ts';
 import type { DataRef, ModelRef } from '../protocol/certificate.ts';
@@ -20,10 +20,12 @@ export interface PredictionsDoc {
 
 export async function runPredictJob(job: {
   classifier: Classifier; model: ModelRef; data: JobInputs; params: PredictParams; onProgress?: Progress;
+  /** Where samples are drawn (default: in this process with `classifier`). */
+  sampler?: Sampler;
 }): Promise<PredictionsDoc> {
   const { classifier, data, params } = job;
   checkInputsFit(classifier, data);
-  const res = await predict(localSampler(classifier, data.inputs), data.inputs.length, params, job.onProgress);
+  const res = await predict(job.sampler ?? localSampler(classifier, data.inputs), data.inputs.length, params, job.onProgress);
   return {
     format: PREDICTIONS_FORMAT,
     tool: { ...TOOL },

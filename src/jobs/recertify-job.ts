@@ -1,6 +1,6 @@
 /** A recertify job: IRS on a modified model from an original certificate and its cache. */
 import type { Classifier } from '../inference/classifier.ts';
-import { localMultiSampler, singleModel, type Sampler } from '../smoothing/stream.ts';
+import { localMultiSampler, singleModel, type MultiSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { recertifyMany, type CandidateControl, type Progress, type RecertifiedInput } from '../smoothing/irs.ts';
 import { describeSequential, type SequentialOptions } from '../smoothing/sequential.ts';
@@ -108,7 +108,11 @@ export interface Candidate {
  * certificate the caller keeps after looking at all of them holds at alpha + alpha_zeta.
  */
 export async function runRecertifyCandidates(
-  job: Omit<RecertifyJob, 'classifier' | 'model'> & { candidates: Candidate[]; control?: CandidateControl },
+  job: Omit<RecertifyJob, 'classifier' | 'model'> & {
+    candidates: Candidate[]; control?: CandidateControl;
+    /** Where every candidate's samples are drawn (default: in this process, noise drawn once for all). */
+    multiSampler?: MultiSampler;
+  },
 ): Promise<Certificate[]> {
   const { data, original, candidates } = job;
   if (candidates.length === 0) throw new UserError('no candidate models to recertify');
@@ -116,10 +120,11 @@ export async function runRecertifyCandidates(
   for (const c of candidates) if (c.classifier) checkInputsFit(c.classifier, data);
   const { params: op, entries } = await openOriginal(original, job.cacheBytes, data, job.np);
   for (const c of candidates) if (c.classifier) await requireBatchInvariance(c.classifier, data, op.sigma);
+  if (job.multiSampler && job.multiSampler.models !== candidates.length) throw new Error('the multi-sampler serves a different number of models');
   const local = candidates.map((c) => c.classifier).filter((c): c is Classifier => c !== undefined);
-  if (!job.sampler && local.length !== candidates.length) throw new Error('recertifying in this process needs every candidate\'s classifier');
+  if (!job.sampler && !job.multiSampler && local.length !== candidates.length) throw new Error('recertifying in this process needs every candidate\'s classifier');
   if (candidates.some((c) => !c.classifier && !c.backend)) throw new Error('a candidate without a classifier must name its backend');
-  const sampler = job.sampler ? singleModel(job.sampler) : localMultiSampler(local, data.inputs);
+  const sampler = job.multiSampler ?? (job.sampler ? singleModel(job.sampler) : localMultiSampler(local, data.inputs));
   const all = await recertifyMany(sampler, entries, {
     sigma: op.sigma, seed: op.seed, batchSize: job.batchSize, shardSize: job.shardSize,
     np: job.np, alpha: op.alpha, alphaZeta: job.alphaZeta, gamma: job.gamma, sequential: job.sequential, candidates: candidates.length,

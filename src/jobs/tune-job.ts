@@ -25,6 +25,7 @@ import { compressModel, METHODS, type Calibration, type Method } from '../onnx/c
 import type { Certificate } from '../protocol/certificate.ts';
 import { certifiedAccuracy } from '../smoothing/metrics.ts';
 import { branchLevels, type CandidateControl, type Decision, type Progress } from '../smoothing/irs.ts';
+import type { MultiSampler } from '../smoothing/stream.ts';
 import { DEFAULT_FIRST_STAGE } from '../smoothing/sequential.ts';
 import { gzipSize } from '../util/gzip.ts';
 import { UserError } from '../errors.ts';
@@ -84,6 +85,12 @@ export interface TuneJob {
   onProgress?: Progress;
   /** Called when a candidate is compressed, dropped or finished. */
   onEvent?: (message: string) => void;
+  /**
+   * Where the candidates' samples are drawn, given the compressed models smallest first
+   * (default: in this process, noise drawn once for all candidates). The CLI's --workers
+   * uploads them and fans their shards out.
+   */
+  sampler?: (models: readonly { name: string; sha256: string; bytes: Uint8Array }[]) => Promise<MultiSampler>;
 }
 
 export interface CandidateReport {
@@ -174,11 +181,12 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
   const classifiers: Classifier[] = [];
   try {
     for (const c of compressed) classifiers.push(await loadClassifier(c.bytes, job.backend));
+    const multiSampler = job.sampler ? await job.sampler(compressed) : undefined;
     const certs = await runRecertifyCandidates({
       candidates: compressed.map((c, i) => ({ classifier: classifiers[i], model: { sha256: c.sha256, bytes: c.bytes.length, name: `${c.name}.onnx` } })),
       data, original: job.original, cacheBytes: job.cacheBytes, np: job.np, alphaZeta: job.alphaZeta, gamma: job.gamma,
       sequential: { firstStage: job.firstStage ?? DEFAULT_FIRST_STAGE, stop: { kind: 'decision', radius: target.radius } },
-      batchSize: job.batchSize, onProgress: job.onProgress, control,
+      batchSize: job.batchSize, onProgress: job.onProgress, control, multiSampler,
     });
     const certificates = new Map<string, Certificate>();
     const reports: CandidateReport[] = compressed.map((c, m) => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { loadMnist } from '../../src/data/mnist.ts';
 import { encodeNpy } from '../../src/data/npy-codec.ts';
 import type { Certificate } from '../../src/protocol/certificate.ts';
+import { TEST_BACKEND } from './backend.ts';
 
 const MODEL = new Uint8Array(readFileSync(new URL('../../models/mnist-small-s0.50.onnx', import.meta.url)));
 const mnist = loadMnist('test');
@@ -52,7 +53,7 @@ export async function waitForHealth(base: string, what: string, log: () => strin
 export async function certifyInProcess(token: string, tenant: string): Promise<Certificate> {
   const { createService } = await import('../../functions/app.ts');
   const { MemoryStore } = await import('../../src/store/memory.ts');
-  const node = createService({ store: new MemoryStore(), tokens: new Map([[token, tenant]]), workers: [], backend: 'node' });
+  const node = createService({ store: new MemoryStore(), tokens: new Map([[token, tenant]]), workers: [], backend: TEST_BACKEND });
   return certifyOverHttp(async (p, init) => {
     const res = await node.app.request(p, init);
     if (p === '/v1/jobs' && init?.method === 'POST') await node.idle();
