@@ -49,7 +49,7 @@ function addCommon(cmd: Command): Command {
   return cmd
     .addOption(new Option('--batch <b>', 'inference batch size (does not change results)').argParser(positiveInt).default(256))
     .addOption(new Option('--shard-size <k>', 'samples per shard (does not change results)').argParser(positiveInt))
-    .addOption(new Option('--backend <name>', 'onnxruntime backend: wasm (onnxruntime-web) or node (onnxruntime-node)').argParser(backendName).default('wasm'))
+    .addOption(new Option('--backend <name>', 'onnxruntime backend: wasm (onnxruntime-web), node (onnxruntime-node) or webgpu (onnxruntime-web on a WebGPU adapter; under Deno)').argParser(backendName).default('wasm'))
     .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))
     .requiredOption('--out <file>', 'certificate JSON to write')
     .option('--tsv <file>', "also write Cohen et al.'s TSV table")
@@ -272,7 +272,7 @@ export function buildProgram(): Command {
     .option('--calibration <source>', 'int8: calibration inputs (mnist:train, mnist:test or a .npy)', 'mnist:train')
     .addOption(new Option('--calibration-count <k>', 'int8: calibration inputs used').argParser(positiveInt).default(512))
     .addOption(new Option('--batch <b>', 'inference batch size (does not change results)').argParser(positiveInt).default(256))
-    .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
+    .addOption(new Option('--backend <name>', 'wasm, node or webgpu (default: node when installed)').argParser(backendName))
     .requiredOption('--out <dir>', 'directory for the chosen model, the certificates and tune.json')
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress')
@@ -333,7 +333,7 @@ export function buildProgram(): Command {
   addInputOptions(program.command('predict'), 1000)
     .description("PREDICT (Cohen et al.): the smoothed classifier's prediction, abstaining when unsure")
     .addOption(new Option('--batch <b>', 'inference batch size').argParser(positiveInt).default(256))
-    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .addOption(new Option('--backend <name>', 'wasm, node or webgpu').argParser(backendName).default('wasm'))
     .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))
     .requiredOption('--out <file>', 'predictions JSON to write')
     .option('--tsv <file>', "also write Cohen et al.'s predict.py table")
@@ -405,7 +405,7 @@ export function buildProgram(): Command {
     .option('--labels <file>', 'labels.npy for --data inputs.npy')
     .addOption(new Option('--count <c>', 'probe inputs').argParser(positiveInt).default(4))
     .addOption(new Option('--sigma <s>', 'noise on the probe copies').argParser(positiveNumber).default(0.5))
-    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .addOption(new Option('--backend <name>', 'wasm, node or webgpu').argParser(backendName).default('wasm'))
     .action((o) => withModelOnInputs(o, async (classifier, data) => {
       const r = await checkBatchInvariance(classifier, makeProbes(data.inputs, o.sigma));
       process.stdout.write(r.ok
@@ -443,7 +443,7 @@ export function buildProgram(): Command {
     .option('--data <source>', 'mnist:test, mnist:train or inputs.npy', 'mnist:test')
     .option('--labels <file>', 'labels.npy for --data inputs.npy')
     .addOption(new Option('--count <c>', 'inputs').argParser(positiveInt))
-    .addOption(new Option('--backend <name>', 'wasm or node').argParser(backendName).default('wasm'))
+    .addOption(new Option('--backend <name>', 'wasm, node or webgpu').argParser(backendName).default('wasm'))
     .option('--json', 'print the result as JSON')
     .action((o) => withModelOnInputs(o, async (classifier, data, model) => {
       const accuracy = await cleanAccuracy(classifier, data);
@@ -461,7 +461,7 @@ export function buildProgram(): Command {
     .option('--tokens <list>', 'tenant:token,tenant:token (also IRS_TOKENS)')
     .option('--worker-token <t>', 'shared secret for aggregator -> shard worker requests (also IRS_WORKER_TOKEN)')
     .option('--workers <urls>', 'shard workers to fan out to, comma-separated (default: run shards in this process)')
-    .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
+    .addOption(new Option('--backend <name>', 'wasm, node or webgpu (default: node when installed)').argParser(backendName))
     .addOption(new Option('--max-shards <k>', 'shards computed at once before answering 429').argParser(positiveInt).default(2))
     .action(async (o) => {
       const tokens = parseTokens([o.tokens ?? process.env.IRS_TOKENS, o.token ? `default:${o.token}` : ''].filter(Boolean).join(','));
@@ -504,7 +504,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--workers <k>', 'local shard-worker processes').argParser(positiveInt).default(2))
     .addOption(new Option('--n <n>', 'samples of the original certification').argParser(sampleCount).default(10_000))
     .addOption(new Option('--np <np>', 'samples of f^p').argParser(sampleCount).default(1000))
-    .addOption(new Option('--backend <name>', 'wasm or node (default: node when installed)').argParser(backendName))
+    .addOption(new Option('--backend <name>', 'wasm, node or webgpu (default: node when installed)').argParser(backendName))
     .option('--out <dir>', 'where certificates, the report and the demo store go', 'irs-data/demo')
     .option('--quiet', 'no progress bars')
     .action(async (o) => {

@@ -50,7 +50,8 @@ export function sampleCount(v: string): number {
   return x;
 }
 
-export function backendName(v: string): 'wasm' | 'node' {
-  if (v !== 'wasm' && v !== 'node') throw new InvalidArgumentError(`choose wasm or node, got '${v}'.`);
+/** webgpu needs a runtime with navigator.gpu (Deno: bin/irs-deno.ts); loading says so where there is none. */
+export function backendName(v: string): 'wasm' | 'node' | 'webgpu' {
+  if (v !== 'wasm' && v !== 'node' && v !== 'webgpu') throw new InvalidArgumentError(`choose wasm, node or webgpu, got '${v}'.`);
   return v;
 }

@@ -100,7 +100,8 @@ async function recertifyCertificate(
   const params: IrsParamsDoc = {
     sigma: op.sigma, seed: op.seed, noise: NOISE_SCHEME, np: job.np, alpha: op.alpha, n: op.n, alphaZeta: job.alphaZeta,
     gamma: job.gamma, ...(job.sequential ? { sequential: describeSequential(job.sequential, job.np) } : {}),
-    batchSize: job.batchSize, backend: c.classifier.backend,
+    batchSize: job.batchSize, backend: c.classifier.backend, ...(c.classifier.adapter ? { adapter: { ...c.classifier.adapter } } : {}),
+    cacheBackend: op.backend, ...(op.adapter ? { cacheAdapter: op.adapter } : {}),
   };
   const originalRef = { id: original.id, modelSha256: original.model.sha256 };
   const dataRef = { ...original.data };
