@@ -13,6 +13,8 @@
  *   GET  /v1/jobs/:id                 its status and progress
  *   GET  /v1/certificates/:id         the certificate: JSON, or Cohen's TSV (Accept: text/tab-separated-values)
  *   GET  /v1/openapi.json             the OpenAPI document (functions/openapi.ts)
+ *   GET  /, GET /v1/jobs, /v1/models, /v1/inputs, /v1/certificates, /v1/certificates/:id/report
+ *                                     the console and its listings (src/http/console.ts)
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -35,6 +37,7 @@ import { canonicalJson, sha256Hex } from '../src/util/digest.ts';
 import { StoreError } from '../src/store/types.ts';
 import { openApiDocument } from './openapi.ts';
 import { verifyShardRequest } from '../src/service/signing.ts';
+import { registerConsole } from '../src/http/console.ts';
 
 type Env = { Variables: { tenant: string; signature?: { timestamp?: string; signature?: string } } };
 
@@ -224,6 +227,8 @@ export function createService(cfg: ServiceConfig): Service {
     }
     return c.json(cert);
   });
+
+  registerConsole(app, cfg);
 
   return {
     app,

@@ -87,10 +87,30 @@ export class OrtClassifier implements Classifier {
       }
       for (let s = 0; s < b; s++) out[first + s] = argmax(values, s * classes, classes);
       scores.dispose?.();
+      await yieldEvery(YIELD_MS);
     }
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * onnxruntime-web's wasm computes on the calling thread, and a resolved run() hands back
+ * control only as a microtask: a job computing in a server's own process (Node, Deno, a
+ * workerd isolate) would starve every other request until it ends. Giving the event loop a
+ * macrotask turn every YIELD_MS of compute keeps status polls answered, for well under 1%.
+ */
+const YIELD_MS = 50;
+let lastYield = 0;
+const macrotask: () => Promise<void> = typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+  ? () => new Promise((r) => (globalThis as unknown as { setImmediate(f: () => void): void }).setImmediate(r))
+  : () => new Promise((r) => setTimeout(r, 0));
+
+async function yieldEvery(ms: number): Promise<void> {
+  const now = Date.now();
+  if (now - lastYield < ms) return;
+  await macrotask();
+  lastYield = Date.now();
 }
