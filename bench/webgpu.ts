@@ -166,7 +166,7 @@ async function measure(o: Options): Promise<void> {
           await run(s, ort, x, b);
           let runs = 0;
           const start = performance.now();
-          while (runs < 2 || performance.now() - start < o.seconds * 1000) { await run(s, ort, x, b); runs++; }
+          while (runs < (b >= 512 ? 1 : 2) || performance.now() - start < o.seconds * 1000) { await run(s, ort, x, b); runs++; }
           return (runs * b) / ((performance.now() - start) / 1000);
         };
         const row = { batch: b, webgpu: await rate(sg, gpu), wasm: await rate(sw, wasm) };
@@ -178,7 +178,7 @@ async function measure(o: Options): Promise<void> {
     await sw.release();
     results.push({ model: name, sessionCreateMs: createMs, placement: placed.placement, cpuOps: placed.cpuOps, agreement, throughput });
   }
-  const doc = { adapter: info, label, deno: (globalThis as { Deno?: { version?: unknown } }).Deno?.version, webgpuBackend: Deno!.env.get('DENO_WEBGPU_BACKEND') ?? '(default)', seconds: o.seconds, date: new Date().toISOString(), results };
+  const doc = { adapter: info, label, deno: (globalThis as { Deno?: { version?: unknown } }).Deno?.version, webgpuBackend: Deno!.env.get('DENO_WEBGPU_BACKEND') ?? '(default)', seconds: o.seconds, date: new Date().toISOString(), cpus: (await import('node:os')).cpus().length, loadAverage: (await import('node:os')).loadavg(), results };
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, JSON.stringify(doc, null, 1) + '\n');
   original.log(`wrote ${o.out}`);

@@ -32,6 +32,13 @@ describe('Deno', () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ ok: true, backend: 'wasm' });
   });
 
+  it('serves the console page and its listings', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/data-testid="jobs-table"/);
+    expect((await fetch(`${base}/v1/jobs`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+  });
+
   it('certifies with the same certificate as Node in-process', async () => {
     const onDeno = await certifyOverHttp((p, init) => fetch(base + p, init), TOKEN);
     const inProcess = await certifyInProcess(TOKEN, 'd');
