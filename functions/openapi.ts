@@ -29,6 +29,12 @@ export const ROUTES: RouteDoc[] = [
   { method: 'post', path: '/v1/shards', summary: 'Compute one shard: a sample range of one noise stream for a few inputs', auth: true, request: { schema: 'ShardRequest', contentType: 'application/json' }, responses: { 200: 'ShardResponse', 400: 'bad request', 404: 'unknown model or inputs', 429: 'busy: retry later' } },
   { method: 'post', path: '/v1/jobs', summary: 'Start a certify, recertify (IRS; fixed, adaptive or decision mode), baseline or tune job', auth: true, request: { schema: 'JobRequest', contentType: 'application/json' }, responses: { 200: 'the same job already exists', 202: 'started', 400: 'bad request', 404: 'unknown model or original certificate', 409: "the original's cache does not match it" } },
   { method: 'get', path: '/v1/jobs/{id}', summary: 'Job status, progress (samples done / total, ETA), certificate link, and for tune jobs every candidate and the choice', auth: true, parameters: ['id'], responses: { 200: 'the job', 404: 'no such job' } },
+  { method: 'get', path: '/', summary: 'The console: a single-page UI over this API (HTML; the page asks for a token)', auth: false, responses: { 200: 'HTML page' } },
+  { method: 'get', path: '/v1/jobs', summary: "The tenant's jobs, newest first, with status and progress (?limit=, default 100)", auth: true, responses: { 200: '{ jobs: [...] }' } },
+  { method: 'get', path: '/v1/models', summary: "The tenant's stored models (sha256, bytes)", auth: true, responses: { 200: '{ models: [...] }' } },
+  { method: 'get', path: '/v1/inputs', summary: "The tenant's uploaded inputs files (sha256, bytes)", auth: true, responses: { 200: '{ inputs: [...] }' } },
+  { method: 'get', path: '/v1/certificates', summary: "The tenant's certificates, newest first: id, kind, model, backend, summary", auth: true, responses: { 200: '{ certificates: [...] }' } },
+  { method: 'get', path: '/v1/certificates/{id}/report', summary: 'The HTML report of a certificate (curves, summary table, zeta histogram); ?with=id,id adds others to the plot', auth: true, parameters: ['id'], responses: { 200: 'HTML report', 404: 'no such certificate' } },
   { method: 'get', path: '/v1/certificates/{id}', summary: 'A certificate: JSON, or Cohen TSV with Accept: text/tab-separated-values', auth: true, parameters: ['id'], responses: { 200: 'the certificate', 404: 'no such certificate' } },
 ];
 

@@ -52,7 +52,7 @@ interface Common {
   shardSize?: number;
 }
 
-const BACKEND_HELP = 'onnxruntime backend: auto (onnxruntime-node where it is installed and runs the model, else wasm), wasm (onnxruntime-web, as on Workers) or node';
+const BACKEND_HELP = 'onnxruntime backend: auto (onnxruntime-node where it is installed and runs the model, else wasm), wasm (onnxruntime-web, as on Workers), node, or webgpu (onnxruntime-web on a WebGPU adapter; under Deno: npm run irs:deno)';
 const backendOption = () => new Option('--backend <name>', BACKEND_HELP).argParser(backendName).default('auto');
 
 /** Loads a classifier on --backend (auto: node where it runs the model) and says which it took. */

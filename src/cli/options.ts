@@ -58,8 +58,9 @@ export function sampleCount(v: string): number {
   return x;
 }
 
-export function backendName(v: string): 'auto' | 'wasm' | 'node' {
-  if (v !== 'auto' && v !== 'wasm' && v !== 'node') throw new InvalidArgumentError(`choose auto, wasm or node, got '${v}'.`);
+/** webgpu needs a runtime with navigator.gpu (Deno: bin/irs-deno.ts); loading says so where there is none. */
+export function backendName(v: string): 'auto' | 'wasm' | 'node' | 'webgpu' {
+  if (v !== 'auto' && v !== 'wasm' && v !== 'node' && v !== 'webgpu') throw new InvalidArgumentError(`choose auto, wasm, node or webgpu, got '${v}'.`);
   return v;
 }
 

@@ -10,6 +10,8 @@ export const NO_CLASS = -1;
 
 export interface Classifier {
   readonly backend: BackendName;
+  /** webgpu: the adapter that computes (inference/webgpu.ts), recorded in certificates. */
+  readonly adapter?: import('./webgpu.ts').AdapterInfo;
   /** Shape of one input, without the batch dimension. */
   readonly inputShape: readonly number[];
   /** prod(inputShape). */

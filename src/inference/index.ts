@@ -6,6 +6,9 @@ import type { InferenceSession } from 'onnxruntime-common';
 import { OrtClassifier, type OrtModule } from './ort.ts';
 import type { BackendName, Classifier } from './classifier.ts';
 import { UserError } from '../errors.ts';
+import { requireAdapter, type AdapterInfo } from './webgpu.ts';
+
+export type { AdapterInfo } from './webgpu.ts';
 
 export * from './classifier.ts';
 
@@ -33,7 +36,7 @@ const ORT_NODE = 'onnxruntime-node';
 const ORT_WEBGPU = 'onnxruntime-web/webgpu';
 
 /** The onnxruntime binding of a backend and the session options irs-edge uses with it. */
-export async function ortBackend(backend: BackendName, options: LoadOptions = {}): Promise<{ ort: OrtModule; sessionOptions: InferenceSession.SessionOptions }> {
+export async function ortBackend(backend: BackendName, options: LoadOptions = {}): Promise<{ ort: OrtModule; sessionOptions: InferenceSession.SessionOptions; adapter?: AdapterInfo }> {
   const threads = options.threads ?? 1;
   if (backend === 'wasm') {
     const preset = registered.get('wasm');
@@ -44,9 +47,12 @@ export async function ortBackend(backend: BackendName, options: LoadOptions = {}
     return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } };
   }
   if (backend === 'webgpu') {
+    const { adapter, info } = await requireAdapter();
     const ort = await import(/* @vite-ignore */ ORT_WEBGPU);
     ort.env.logLevel = 'error';
-    return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' } };
+    // onnxruntime-web would request its own adapter; give it the one recorded in certificates.
+    ort.env.webgpu.adapter = adapter;
+    return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' }, adapter: info };
   }
   if (backend === 'node') {
     let ort: unknown;
@@ -66,8 +72,8 @@ export async function ortBackend(backend: BackendName, options: LoadOptions = {}
 }
 
 export async function loadClassifier(modelBytes: Uint8Array, backend: BackendName, options: LoadOptions = {}): Promise<Classifier> {
-  const { ort, sessionOptions } = await ortBackend(backend, options);
-  return OrtClassifier.create(backend, ort, modelBytes, sessionOptions);
+  const { ort, sessionOptions, adapter } = await ortBackend(backend, options);
+  return OrtClassifier.create(backend, ort, modelBytes, sessionOptions, adapter);
 }
 
 /** Whether onnxruntime-node (an optional dependency) can be imported here. */

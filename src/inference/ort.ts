@@ -5,6 +5,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { argmax, type BackendName, type Classifier } from './classifier.ts';
 import { UserError } from '../errors.ts';
+import type { AdapterInfo } from './webgpu.ts';
 
 /** The parts of an onnxruntime module used here. */
 export interface OrtModule {
@@ -24,6 +25,7 @@ export class OrtClassifier implements Classifier {
     readonly backend: BackendName,
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
+    readonly adapter?: AdapterInfo,
   ) {
     const input = session.inputMetadata[0];
     const output = session.outputMetadata[0];
@@ -51,7 +53,7 @@ export class OrtClassifier implements Classifier {
     this.numClasses = typeof last === 'number' && last > 0 ? last : undefined;
   }
 
-  static async create(backend: BackendName, ort: OrtModule, modelBytes: Uint8Array, options: InferenceSession.SessionOptions): Promise<OrtClassifier> {
+  static async create(backend: BackendName, ort: OrtModule, modelBytes: Uint8Array, options: InferenceSession.SessionOptions, adapter?: AdapterInfo): Promise<OrtClassifier> {
     let session: InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelBytes, options);
@@ -59,7 +61,7 @@ export class OrtClassifier implements Classifier {
       throw new UserError(`cannot load the model as ONNX: ${(e as Error).message.split('\n')[0]}`);
     }
     try {
-      return new OrtClassifier(backend, ort, session);
+      return new OrtClassifier(backend, ort, session, adapter);
     } catch (e) {
       await session.release();
       throw e;

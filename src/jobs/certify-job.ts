@@ -51,7 +51,7 @@ export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> 
   const paramsDoc: CertifyParamsDoc = {
     sigma: params.sigma, seed: params.seed, noise: NOISE_SCHEME, n0: params.n0, n: params.n, alpha: params.alpha,
     ...(params.sequential ? { sequential: describeSequential(params.sequential, params.n) } : {}),
-    batchSize: params.batchSize, backend,
+    batchSize: params.batchSize, backend, ...(classifier?.adapter ? { adapter: { ...classifier.adapter } } : {}),
   };
   const dataRef = { source: data.source, indices: data.indices, inputsSha256: await inputsDigest(data.inputs) };
   const id = await certificateId({ kind, model: job.model, data: dataRef, params: paramsDoc, original: job.baselineOf });

@@ -143,7 +143,8 @@ async function recertifyCertificate(
     gamma: job.gamma, ...(job.sequential ? { sequential: describeSequential(job.sequential, job.np) } : {}),
     // Only with a selection, so that single-model ids stay what they were.
     ...(count > 1 ? { candidates: { count, alphaZetaEach: levels.zeta, alphaRsEach: levels.rs } } : {}),
-    batchSize: job.batchSize, backend: c.classifier?.backend ?? c.backend!,
+    batchSize: job.batchSize, backend: c.classifier?.backend ?? c.backend!, ...(c.classifier?.adapter ? { adapter: { ...c.classifier.adapter } } : {}),
+    cacheBackend: op.backend, ...(op.adapter ? { cacheAdapter: op.adapter } : {}),
   };
   const originalRef = { id: original.id, modelSha256: original.model.sha256 };
   const dataRef = { ...original.data };

@@ -34,6 +34,19 @@ export interface SamplingParamsDoc {
   /** Execution details: recorded, but by construction they do not change any result. */
   batchSize: number;
   backend: string;
+  /**
+   * webgpu: the adapter that computed (vendor, architecture, whether it is a software fallback).
+   * A certificate certifies the model as computed by its backend, on this adapter.
+   */
+  adapter?: AdapterDoc;
+}
+
+export interface AdapterDoc {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  fallback: boolean;
 }
 
 export interface CertifyParamsDoc extends SamplingParamsDoc {
@@ -66,6 +79,13 @@ export interface IrsParamsDoc extends SamplingParamsDoc {
   n: number;
   alphaZeta: number;
   gamma: number;
+  /**
+   * The backend (and adapter) that computed the replayed cache: the original certificate's.
+   * When it differs from `backend`, zeta bounds the disagreement of f^p on this backend with f
+   * on that one, so it also pays for the two backends' numerical differences (still sound).
+   */
+  cacheBackend?: string;
+  cacheAdapter?: AdapterDoc;
   /** Adaptive or decision mode; np is then the cap. */
   sequential?: SequentialDoc;
   /**
@@ -163,10 +183,11 @@ export interface Certificate {
 /**
  * A certificate's id: a digest of what determines its results (kind, model, inputs, the
  * parameters that change outcomes, the original). Repeating a job gives the same id, so
- * writes are idempotent; batch size and backend are excluded because they change no result.
+ * writes are idempotent; batch size and backend (with its adapter, and the cache's) are excluded
+ * because they are execution details, recorded but not part of what was asked.
  */
 export async function certificateId(c: Pick<Certificate, 'kind' | 'model' | 'data' | 'params' | 'original'>): Promise<string> {
-  const { batchSize: _b, backend: _k, ...params } = c.params;
+  const { batchSize: _b, backend: _k, adapter: _a, cacheBackend: _cb, cacheAdapter: _ca, ...params } = c.params as IrsParamsDoc;
   const key = canonicalJson({ kind: c.kind, model: c.model.sha256, data: c.data.inputsSha256, params, original: c.original?.id ?? null });
   return (await sha256Hex(new TextEncoder().encode(key))).slice(0, 32);
 }

@@ -33,6 +33,8 @@ export interface ServiceConfig {
   /** Shard workers the aggregator fans out to; none: shards run in this process. */
   workers: readonly string[];
   backend: BackendName;
+  /** webgpu: the adapter shards run on (reported by /healthz). */
+  adapter?: import('../inference/webgpu.ts').AdapterInfo;
   /** Bundled datasets (mnist:test, mnist:train) where the runtime can read them. */
   dataset?: (source: string) => Dataset;
   /**

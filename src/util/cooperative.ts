@@ -1,8 +1,9 @@
 /**
- * Cooperative scheduling inside one isolate. A runtime such as workerd runs HTTP requests, queue
- * consumers and Durable Objects of a Worker on one thread (wrangler dev puts them all in one
- * isolate), so a consumer computing a shard would hold a status request for as long as it
- * computes. The shard loop calls `pause()` between inferences: it always lets other macrotasks
+ * Cooperative scheduling inside one isolate. onnxruntime-web's wasm computes on the calling
+ * thread and its resolved run() hands back control only as a microtask, and a runtime such as
+ * workerd runs HTTP requests, queue consumers and Durable Objects of a Worker on one thread
+ * (wrangler dev puts them all in one isolate; `irs serve` runs in-process jobs beside its API), so
+ * a shard being computed would hold a status request for as long as it computes. The shard loop calls `pause()` between inferences: it always lets other macrotasks
  * run, and while a request is in flight (`foreground`) it waits until that request is answered.
  * Outside workerd nothing marks requests, and `pause()` is one macrotask turn.
  */
