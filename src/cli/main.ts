@@ -163,6 +163,7 @@ const shardName = (s: { stream?: number; start: number; count: number; inputs?: 
 function auditReport(status: AuditStatus, provenance?: Provenance): string[] {
   const lines: string[] = [];
   const by = new Map((provenance?.shards ?? []).map((s) => [s.key, s]));
+  const unsettled = status.compared - status.agreed - status.mismatches.length;
   for (const q of status.quarantined) {
     const stated = q.stated ? ` (it states id ${q.stated.id}, backend ${q.stated.backend}${q.stated.key ? `, key ${q.stated.key}` : ''})` : '';
     if (q.reason === 'backend') {
@@ -183,6 +184,7 @@ function auditReport(status: AuditStatus, provenance?: Provenance): string[] {
   }
   lines.push(`audit: ${status.compared} of ${status.selected} selected shard${status.selected === 1 ? '' : 's'} recomputed and compared on ${status.backend} (F = ${status.fraction}), ` +
     `${status.agreed} agreed, ${status.mismatches.length} mismatch${status.mismatches.length === 1 ? '' : 'es'}` +
+    (unsettled > 0 ? `, ${unsettled} unsettled (two answers, no majority)` : '') +
     (status.skipped ? `, ${status.skipped} not compared (no independent party left)` : '') + (status.rounds > 1 ? `; the computation ran ${status.rounds} times` : ''));
   if (status.mismatches.length) {
     lines.push('irs: warning: audit: a worker lied and was caught; the results written are the honest ones, computed without it (provenance in the output lists who computed each shard)');
