@@ -1,17 +1,19 @@
 /**
- * `irs certify | recertify … --workers a,b --token T --audit F` (issue 17, the CLI side): two
+ * `irs certify | recertify | predict | tune … --workers a,b --token T --audit F` (issue 17, the CLI side): two
  * `irs serve` workers, one behind a lying proxy that rewrites one in five of the shard
  * responses it serves (moves votes between classes, or alters disagreement counts).
  *
  * - Audits on: stderr names the lying worker and the shards recomputed, exit 0, and the
  *   certificate equals the in-process one (id, results, cache sha256), with provenance.
  * - Audits off: the certificate differs (the check has teeth).
+ * - The same for predict; tune over an honest pair at F = 1 gives the in-process report, each
+ *   candidate's certificate with the provenance of its own shards.
  * - An honest pair audited at F = 1 reports no mismatch.
  * - One lying worker alone: the aggregator audits, nobody settles a mismatch: exit 5.
  * - --audit is validated, and needs --workers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
@@ -115,6 +117,49 @@ describe('irs … --workers --audit F: spot-check audits from the CLI', () => {
     expect(b.id).toBe(a.id);
     expect(strip(b)).toEqual(strip(a));
     expect(b.provenance!.shards.every((s) => s.by !== proxy.url)).toBe(true);
+  }, 120_000);
+
+  it('predict --audit 0.5: the lie is caught, the in-process predictions written with provenance', async () => {
+    const args = ['predict', '--model', MODEL, '--data', 'mnist:test', '--count', '2', '--skip', '50', '--sigma', '0.5', '--n', '3000', '--shard-size', '30', '--batch', '30', ...common];
+    const local = await runCli([...args, '--out', at('pred-local.json')]);
+    expect(local.code, local.stderr).toBe(0);
+    const before = proxy.lies;
+    const r = await runCli([...args, ...pair, '--audit', '0.5', '--out', at('pred-audited.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(proxy.lies - before).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`worker ${proxy.url} caught returning wrong shard results`);
+    type Doc = { results: { time: number }[]; provenance?: { shards: { by: string }[] } };
+    const rows = (d: Doc) => d.results.map(({ time: _t, ...x }) => x);
+    const doc = read<Doc>(at('pred-audited.json'));
+    expect(rows(doc)).toEqual(rows(read<Doc>(at('pred-local.json'))));
+    expect(doc.provenance!.shards.every((s) => s.by !== proxy.url)).toBe(true);
+  }, 120_000);
+
+  it('tune --audit 1 over an honest pair: the in-process report, every candidate certificate with its own provenance', async () => {
+    proxy.lying = false;
+    try {
+      const tune = ['tune', '--model', MODEL, '--original', at('ref.json'), '--candidates', 'fp16,prune:0.2', '--min-certified-accuracy', '0.25:0.5', '--np', '600', ...common];
+      const local = await runCli([...tune, '--out', at('tune-local')]);
+      const r = await runCli([...tune, ...pair, '--audit', '1', '--out', at('tune-audited')]);
+      expect(local.code, local.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
+      const m = /audit: (\d+) of \1 selected shards recomputed and compared on \w+ \(F = 1\), \1 agreed, 0 mismatches/.exec(r.stderr);
+      expect(m, r.stderr).not.toBeNull();
+      const summary = (d: string) => { const { seconds: _s, ...rest } = read<Record<string, unknown>>(join(at(d), 'tune.json')); return rest; };
+      expect(summary('tune-audited')).toEqual(summary('tune-local'));
+      const certs = readdirSync(at('tune-local')).filter((f) => f.endsWith('.json') && f !== 'tune.json');
+      expect(certs.length).toBeGreaterThan(0);
+      for (const name of certs) {
+        const cert = read(join(at('tune-audited'), name));
+        expect(strip(cert)).toEqual(strip(read(join(at('tune-local'), name))));
+        // Each certificate lists only its own model's shards (the run had both candidates').
+        expect(cert.provenance!.shards.length).toBeGreaterThan(0);
+        expect(cert.provenance!.shards.length).toBeLessThan(Number(m![1]));
+        expect(cert.provenance!.shards.every((s) => s.audit?.agreed)).toBe(true);
+      }
+    } finally {
+      proxy.lying = true;
+    }
   }, 120_000);
 
   it('an honest pair audited at F = 1 reports no mismatch, every shard audited by the other party', async () => {
