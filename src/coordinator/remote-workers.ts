@@ -120,7 +120,12 @@ export class RemoteWorkers {
   /** Shards found in the results directory. */
   reused = 0;
   /** Audited run: stored results not reused because the run that stored them did not audit. */
-  unaudited = 0;
+  get unaudited(): number {
+    return this.unauditedKeys.size;
+  }
+  private readonly unauditedKeys = new Set<string>();
+  /** Shard results stored by this run (read back by a rerun of the computation: not "reused"). */
+  private readonly storedNow = new Set<string>();
   private readonly routed: RoutedDispatcher;
   private readonly results: ShardStore;
   private readonly doFetch: typeof fetch;
@@ -159,15 +164,16 @@ export class RemoteWorkers {
         if (!r) return undefined;
         // An audited run reuses only results stored by an audited run: the others were never open to an audit.
         if (this.auditFraction > 0 && !((r.auditFraction ?? 0) > 0)) {
-          this.unaudited++;
+          this.unauditedKeys.add(k);
           return undefined;
         }
-        this.reused++;
+        if (!this.storedNow.has(k)) this.reused++;
         this.modelOf.set(k, r.model);
         return r;
       },
       put: (k, r) => {
         this.modelOf.set(k, r.model);
+        this.storedNow.add(k);
         return dir.put(k, this.auditFraction > 0 ? { ...r, auditFraction: this.auditFraction } as ShardResponse : r);
       },
     };
