@@ -104,7 +104,7 @@ describe('irs … --workers --audit F: spot-check audits from the CLI', () => {
 
   it('recertify --audit 0.5: lies about disagreement counts are caught, the in-process recertification written', async () => {
     writeFileSync(at('p20.onnx'), (await compressModel(readFileSync(MODEL), { method: 'prune', amount: 0.2, backend: TEST_BACKEND })).bytes);
-    const args = ['recertify', '--original', at('ref.json'), '--model', at('p20.onnx'), '--np', '3000', '--gamma', '1', '--shard-size', '30', '--batch', '30', ...common];
+    const args = ['recertify', '--original', at('ref.json'), '--model', at('p20.onnx'), '--np', '6000', '--gamma', '1', '--shard-size', '30', '--batch', '30', ...common];
     const local = await runCli([...args, '--out', at('re-local.json')]);
     expect(local.code, local.stderr).toBe(0);
     const before = proxy.lies;
@@ -121,7 +121,7 @@ describe('irs … --workers --audit F: spot-check audits from the CLI', () => {
   }, 120_000);
 
   it('predict --audit 0.5: the lie is caught, the in-process predictions written with provenance', async () => {
-    const args = ['predict', '--model', MODEL, '--data', 'mnist:test', '--count', '2', '--skip', '50', '--sigma', '0.5', '--n', '3000', '--shard-size', '30', '--batch', '30', ...common];
+    const args = ['predict', '--model', MODEL, '--data', 'mnist:test', '--count', '2', '--skip', '50', '--sigma', '0.5', '--n', '6000', '--shard-size', '30', '--batch', '30', ...common];
     const local = await runCli([...args, '--out', at('pred-local.json')]);
     expect(local.code, local.stderr).toBe(0);
     const before = proxy.lies;
