@@ -1,6 +1,7 @@
 /**
  * The `irs` command: certify, recertify (IRS), predict. Exit codes: 0 done, 2 bad input
- * (a message names the problem), 1 an internal error (a bug: please report it).
+ * (a message names the problem), 1 an internal error (a bug: please report it), and the
+ * check codes of EXIT below.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { IntegrityError, UserError } from '../errors.ts';
@@ -10,7 +11,9 @@ import { basename, join, resolve } from 'node:path';
 import {
   loadClassifierAuto, reportingBackend, resolveBackend, type BackendChoice, type Classifier,
 } from '../inference/index.ts';
-import { perModelSampler, RemoteWorkers } from '../coordinator/remote-workers.ts';
+import { AuditFailed, perModelSampler, RemoteWorkers } from '../coordinator/remote-workers.ts';
+import type { AuditStatus, Provenance } from '../coordinator/audit.ts';
+import type { BackendName } from '../inference/classifier.ts';
 import type { Sampler } from '../smoothing/stream.ts';
 import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
 import { checkInputsFit, cleanAccuracy, type JobInputs } from '../jobs/common.ts';
@@ -26,7 +29,7 @@ import { sha256Hex } from '../util/digest.ts';
 import {
   cachePathFor, certificateTsv, jobInputs, loadModel, openDataset, readBytes, readCertificate, selectInputs, writeAtomic,
 } from './io.ts';
-import { backendName, closedUnit, failureProbability, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount, workerUrls } from './options.ts';
+import { auditFraction, backendName, closedUnit, failureProbability, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount, workerUrls } from './options.ts';
 import { progressBar } from './progress.ts';
 import { formatSummary } from './summary.ts';
 import { parseTokens } from '../service/runtime.ts';
@@ -37,9 +40,11 @@ import { describeGate, evaluateGate, parseAccuracyFloor, type GateResult } from 
 /**
  * 3: a check ran and the model failed it (check-batch-invariance, verify), or an original
  *    certificate and its cache do not hold together (recertify, tune: IntegrityError);
- * 4: the recertified model misses the release criteria (--min-certified-accuracy, --max-acr-drop).
+ * 4: the recertified model misses the release criteria (--min-certified-accuracy, --max-acr-drop);
+ * 5: --audit could not settle a mismatch between shard workers (no majority of two, or no
+ *    party left to ask): no certificate is written.
  */
-export const EXIT = { ok: 0, internal: 1, usage: 2, checkFailed: 3, gateFailed: 4 } as const;
+export const EXIT = { ok: 0, internal: 1, usage: 2, checkFailed: 3, gateFailed: 4, auditFailed: 5 } as const;
 
 interface Common {
   batch: number;
@@ -69,6 +74,9 @@ interface FanOutFlags {
   shardTimeout: number;
   retries: number;
   shardResults?: string;
+  audit?: number;
+  auditor?: 'worker' | 'aggregator';
+  backend?: BackendChoice;
   quiet?: boolean;
 }
 
@@ -80,7 +88,10 @@ function addFanOutOptions(cmd: Command): Command {
     .addOption(new Option('--per-worker <k>', '--workers: shard requests in flight per worker').argParser(positiveInt).default(2))
     .addOption(new Option('--shard-timeout <s>', '--workers: seconds before a shard request is abandoned and retried').argParser(positiveNumber).default(120))
     .addOption(new Option('--retries <k>', '--workers: retries per shard request (5xx, 429, timeouts, dropped connections), with backoff').argParser(nonNegativeInt).default(5))
-    .option('--shard-results <dir>', '--workers: where finished shard results are kept, so a rerun computes only the missing ones (default: beside --out, cert.json -> cert.shards/)');
+    .option('--shard-results <dir>', '--workers: where finished shard results are kept, so a rerun computes only the missing ones (default: beside --out, cert.json -> cert.shards/)')
+    .addOption(new Option('--audit <F>', '--workers: recompute a secretly chosen fraction F in (0, 1] of the shards on another worker or in this process, ' +
+      'compare them exactly, and on a mismatch find the lying worker by a third computation, drop its results and recompute them').argParser(auditFraction))
+    .addOption(new Option('--auditor <who>', "--audit: who recomputes an audited shard: worker (another worker, default) or aggregator (this process)").choices(['worker', 'aggregator']));
 }
 
 /** Where --workers keeps finished shard results by default: beside the certificate, like its cache. */
@@ -91,10 +102,11 @@ const kebab = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()
 /** The workers of --workers (token checked on the first upload), or undefined to run in this process. */
 async function openFanOut(o: FanOutFlags, cmd: Command, defaultResults: string): Promise<RemoteWorkers | undefined> {
   if (!o.workers) {
-    const given = ['token', 'perWorker', 'shardTimeout', 'retries', 'shardResults'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
-    if (given.length) throw new UserError(`${given.map(kebab).join(', ')} need${given.length > 1 ? '' : 's'} --workers`);
+    const given = ['token', 'perWorker', 'shardTimeout', 'retries', 'shardResults', 'audit', 'auditor'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
+    if (given.length) throw new UserError(`${given.map(kebab).join(', ')} need${given.length > 1 ? '' : 's'} --workers${given.includes('audit') ? ' (audits check shard workers; in-process runs have none to check)' : ''}`);
     return undefined;
   }
+  if (o.auditor !== undefined && o.audit === undefined) throw new UserError('--auditor needs --audit F');
   const token = o.token ?? process.env.IRS_TOKEN;
   if (!token) throw new UserError('--workers needs --token T, the token the workers were started with (irs serve --token T), or IRS_TOKEN');
   const resultsDir = o.shardResults ?? defaultResults;
@@ -111,6 +123,82 @@ async function openFanOut(o: FanOutFlags, cmd: Command, defaultResults: string):
   return remote;
 }
 const fanOutReports: (() => string | undefined)[] = [];
+
+/**
+ * Puts the audit layer over the fan-out: provenance always, spot-check audits with --audit.
+ * `own` is the backend this process runs the model on. The audited comparison is on the
+ * workers' backend; this process recomputes shards on that backend where it can (auto), and
+ * otherwise states its own, which the layer refuses rather than compare across backends.
+ */
+function auditFanOut(remote: RemoteWorkers | undefined, o: FanOutFlags, own: BackendName): void {
+  if (!remote) return;
+  const fraction = o.audit ?? 0;
+  const backend = remote.backend ?? own;
+  const localBackend: BackendName = o.backend === 'auto' && backend === 'wasm' ? 'wasm' : own;
+  if (fraction > 0) {
+    if (localBackend !== backend && o.auditor === 'aggregator') {
+      throw new UserError(`--auditor aggregator: this process runs ${localBackend}, the workers ${backend}, and audits across backends are refused (they can differ on borderline samples); pass --backend ${backend}, or audit with another worker`);
+    }
+    if (remote.backend === undefined) {
+      process.stderr.write(`irs: warning: audit: the workers run different backends (${remote.backends.join(', ')}); the audited job runs on ${backend}, workers on another backend are excluded and their shards recomputed\n`);
+    }
+    if (localBackend !== backend) {
+      process.stderr.write(`irs: warning: audit: this process runs ${localBackend}, the workers ${backend}: audits across backends are refused, so this process recomputes nothing ` +
+        `and a mismatch needs a third worker to settle it (pass --backend ${backend} to let this process referee)\n`);
+    }
+    if (!o.quiet) {
+      process.stderr.write(`audit: about ${Math.round(fraction * 100)}% of the shards (F = ${fraction}, chosen by a secret key drawn for this run) recomputed by ` +
+        `${o.auditor === 'aggregator' ? 'this process' : 'another worker'} on ${backend} and compared exactly; a mismatch is settled by a third computation${localBackend === backend ? ' (this process by preference)' : ''}\n`);
+    }
+  }
+  remote.startAudit({ fraction, auditor: o.auditor, backend, localBackend });
+}
+
+/** The party names as printed: the aggregator is this process. */
+const partyName = (p: string) => (p === 'aggregator' ? 'this process (aggregator)' : p);
+const shardName = (s: { stream?: number; start: number; count: number; inputs?: number[] }) =>
+  `[${s.start}, ${s.start + s.count}) of stream ${s.stream ?? 0}, inputs ${(s.inputs ?? []).join(',')}`;
+
+/** What the audit found, on stderr: the workers caught, the shards recomputed, the counts. */
+function auditReport(status: AuditStatus, provenance?: Provenance): string[] {
+  const lines: string[] = [];
+  const by = new Map((provenance?.shards ?? []).map((s) => [s.key, s]));
+  const unsettled = status.compared - status.agreed - status.mismatches.length;
+  for (const q of status.quarantined) {
+    const stated = q.stated ? ` (it states id ${q.stated.id}, backend ${q.stated.backend}${q.stated.key ? `, key ${q.stated.key}` : ''})` : '';
+    if (q.reason === 'backend') {
+      lines.push(`irs: warning: audit: ${partyName(q.party)} excluded: ${q.detail}; its shards were recomputed elsewhere`);
+      continue;
+    }
+    lines.push(`irs: warning: audit: worker ${q.party} caught returning wrong shard results${stated}; quarantined for the rest of the run`);
+    for (const m of status.mismatches.filter((x) => x.faulty === q.party)) {
+      lines.push(`  shard ${shardName(m)}: ${m.differences.slice(0, 3).join('; ')}${m.differences.length > 3 ? '; …' : ''} (recomputed by ${[m.primary, m.auditor, m.referee].filter((p) => p !== q.party).map(partyName).join(' and ')}, who agree)`);
+    }
+    if (q.discarded.length) {
+      const redone = q.discarded.map((k) => by.get(k)).filter((s) => s !== undefined);
+      const who = [...new Set(redone.map((s) => partyName(s.by)))];
+      lines.push(`  its other ${q.discarded.length} shard result${q.discarded.length === 1 ? '' : 's'} of this run discarded and recomputed${who.length ? ` by ${who.join(', ')}` : ''}:`);
+      for (const s of redone.slice(0, 8)) lines.push(`    shard ${shardName(s)} -> ${partyName(s.by)}`);
+      if (redone.length > 8) lines.push(`    … and ${redone.length - 8} more (the certificate's provenance lists every shard)`);
+    }
+  }
+  lines.push(`audit: ${status.compared} of ${status.selected} selected shard${status.selected === 1 ? '' : 's'} recomputed and compared on ${status.backend} (F = ${status.fraction}), ` +
+    `${status.agreed} agreed, ${status.mismatches.length} mismatch${status.mismatches.length === 1 ? '' : 'es'}` +
+    (unsettled > 0 ? `, ${unsettled} unsettled (two answers, no majority)` : '') +
+    (status.skipped ? `, ${status.skipped} not compared (no independent party left)` : '') + (status.rounds > 1 ? `; the computation ran ${status.rounds} times` : ''));
+  if (status.mismatches.length) {
+    lines.push('irs: warning: audit: a worker lied and was caught; the results written are the honest ones, computed without it (provenance in the output lists who computed each shard)');
+  }
+  return lines;
+}
+
+/** Prints the audit's findings after a successful run (nothing without --audit). */
+function printAudit(remote: RemoteWorkers | undefined, provenance?: Provenance): void {
+  const status = remote?.auditStatus();
+  if (!status || status.fraction === 0) return;
+  if (remote!.unaudited > 0) process.stderr.write(`audit: ${remote!.unaudited} stored shard result${remote!.unaudited === 1 ? '' : 's'} from runs without --audit recomputed, not reused\n`);
+  process.stderr.write(auditReport(status, provenance ?? remote!.provenance()).join('\n') + '\n');
+}
 
 /**
  * With --workers, the local classifier only checks the inputs and batch invariance; the
@@ -239,17 +327,25 @@ export function buildProgram(): Command {
     const classifier = await openClassifier(model.bytes, o, !remote);
     try {
       checkInputsFit(classifier, data);
+      auditFanOut(remote, o, classifier.backend);
       const sampler = remote ? remote.sampler(await remote.uploadModel(model.bytes), await remote.uploadInputs(data.inputs)) : undefined;
       const bar = progressBar('certify', data.inputs.length * (o.n0 + o.n), !!o.quiet);
-      const { certificate, cache } = await runCertifyJob({
+      const compute = () => runCertifyJob({
         classifier: recordedBackend(classifier, remote), model: model.ref, data, cacheSamples: o.cacheSamples, sampler,
         params: { sigma: o.sigma, seed: o.seed, n0: o.n0, n: o.n, alpha: o.alpha, batchSize: o.batch, shardSize: o.shardSize },
         onProgress: (k) => bar.tick(k),
-      }).finally(() => bar.stop());
+      });
+      const { certificate, cache } = await (remote ? remote.run(compute) : compute()).finally(() => bar.stop());
+      if (remote) {
+        // Who computed each shard, and which were audited: outside the certificate id.
+        certificate.provenance = remote.provenance();
+        printAudit(remote, certificate.provenance);
+      }
       writeAtomic(cachePathFor(o.out), cache!);
       emit(certificate, o);
     } finally {
       await classifier.dispose();
+      await remote?.dispose();
     }
   });
 
@@ -289,7 +385,7 @@ export function buildProgram(): Command {
     }
     if (op.alpha + o.alphaZeta >= 1) throw new UserError(`alpha + alpha-zeta = ${op.alpha + o.alphaZeta} must be < 1`);
     if (o.np > op.n) throw new UserError(`--np ${o.np} exceeds the original certificate's n = ${op.n}`);
-    const models = [];
+    const models: Awaited<ReturnType<typeof loadModel>>[] = [];
     for (const path of modelPaths) models.push(await loadModel(path));
     const ds = openDataset(o.data ?? original.data.source, o.labels);
     const data = jobInputs(ds, original.data.indices);
@@ -298,6 +394,7 @@ export function buildProgram(): Command {
     try {
       for (const [i, m] of models.entries()) classifiers.push(await openClassifier(m.bytes, o, !remote && i === 0));
       for (const c of classifiers) checkInputsFit(c, data);
+      auditFanOut(remote, o, classifiers[0].backend);
       let samplers: Sampler[] | undefined;
       if (remote) {
         const inputs = await remote.uploadInputs(data.inputs);
@@ -309,23 +406,27 @@ export function buildProgram(): Command {
       if (o.baseline) {
         const n0 = o.n0 ?? op.n0;
         const bar = progressBar('baseline', data.inputs.length * (n0 + o.np), !!o.quiet);
-        certs = [(await runCertifyJob({
+        const compute = () => runCertifyJob({
           classifier: recorded[0], model: models[0].ref, data, sampler: samplers?.[0],
           params: { sigma: op.sigma, seed: op.seed, n0, n: o.np, alpha: op.alpha + o.alphaZeta, batchSize: o.batch, shardSize: o.shardSize, sequential },
           baselineOf: { id: original.id, modelSha256: original.model.sha256 },
           onProgress: (k) => bar.tick(k),
-        })).certificate];
-        bar.stop();
+        });
+        certs = [(await (remote ? remote.run(compute) : compute()).finally(() => bar.stop())).certificate];
       } else {
         const cacheBytes = readBytes(o.cache ?? cachePathFor(o.original), 'IRS cache');
         const bar = progressBar('recertify', data.inputs.length * o.np * models.length, !!o.quiet);
-        certs = await runRecertifyCandidates({
+        const compute = () => runRecertifyCandidates({
           candidates: models.map((m, i) => ({ classifier: recorded[i], model: m.ref })),
           multiSampler: samplers ? perModelSampler(samplers) : undefined,
           data, original, cacheBytes, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma, sequential,
           batchSize: o.batch, shardSize: o.shardSize, onProgress: (k) => bar.tick(k),
         });
-        bar.stop();
+        certs = await (remote ? remote.run(compute) : compute()).finally(() => bar.stop());
+      }
+      if (remote) {
+        for (const cert of certs) cert.provenance = remote.provenance(cert.model.sha256);
+        printAudit(remote);
       }
       const criteria = { minCertifiedAccuracy: floors, maxAcrDrop: o.maxAcrDrop };
       const gated = floors.length || o.maxAcrDrop !== undefined;
@@ -348,6 +449,7 @@ export function buildProgram(): Command {
       }
     } finally {
       for (const c of classifiers) await c.dispose();
+      await remote?.dispose();
     }
   });
 
@@ -389,7 +491,7 @@ export function buildProgram(): Command {
       }
       const cacheBytes = readBytes(o.cache ?? cachePathFor(o.original), 'IRS cache');
       const data = jobInputs(openDataset(o.data ?? original.data.source, o.labels), original.data.indices);
-      let calibration;
+      let calibration: Parameters<typeof runTuneJob>[0]['calibration'];
       if (candidates.some((c) => c.method === 'int8')) {
         const ds = openDataset(o.calibration);
         calibration = { source: o.calibration, inputs: selectInputs(ds, Math.min(o.calibrationCount, ds.size), 1, 0).inputs };
@@ -404,6 +506,7 @@ export function buildProgram(): Command {
       if (remote?.backend !== undefined && remote.backend !== backend) {
         process.stderr.write(`irs: warning: the workers run ${remote.backend}, this process ${backend}; compression and the candidates' certificates use ${backend} (pass --backend ${remote.backend} to match)\n`);
       }
+      auditFanOut(remote, o, backend);
       const inputsSha = remote ? await remote.uploadInputs(data.inputs) : undefined;
       const sampler = remote ? async (models: readonly { sha256: string; bytes: Uint8Array }[]) => {
         const samplers: Sampler[] = [];
@@ -412,12 +515,16 @@ export function buildProgram(): Command {
       } : undefined;
       const bar = progressBar('tune', data.inputs.length * o.np * candidates.length, !!o.quiet);
       const started = performance.now();
-      const result = await runTuneJob({
+      const compute = () => runTuneJob({
         modelBytes: model.bytes, original, cacheBytes, data, candidates, target, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma,
         firstStage: o.firstStage, batchSize: o.batch, backend, calibration, sampler,
         onProgress: (k) => bar.tick(k), onEvent: (m) => { if (!o.quiet && !o.json) { bar.stop(); process.stderr.write(`${m}\n`); } },
       });
-      bar.stop();
+      const result = await (remote ? remote.run(compute) : compute()).finally(() => { bar.stop(); void remote?.dispose(); });
+      if (remote) {
+        for (const [, cert] of result.certificates) cert.provenance = remote.provenance(cert.model.sha256);
+        printAudit(remote);
+      }
       const seconds = (performance.now() - started) / 1000;
       const fileName = (name: string) => name.replace(':', '-');
       for (const [name, cert] of result.certificates) writeAtomic(join(o.out, `${fileName(name)}.json`), JSON.stringify(cert, null, 1) + '\n');
@@ -456,12 +563,18 @@ export function buildProgram(): Command {
       const classifier = await openClassifier(model.bytes, o, !remote);
       try {
         checkInputsFit(classifier, data);
+        auditFanOut(remote, o, classifier.backend);
         const sampler = remote ? remote.sampler(await remote.uploadModel(model.bytes), await remote.uploadInputs(data.inputs)) : undefined;
         const bar = progressBar('predict', data.inputs.length * o.n, !!o.quiet);
-        const doc = await runPredictJob({
+        const compute = () => runPredictJob({
           classifier: recordedBackend(classifier, remote), model: model.ref, data, sampler,
           params: { sigma: o.sigma, seed: o.seed, n: o.n, alpha: o.alpha, batchSize: o.batch, shardSize: o.shardSize }, onProgress: (k) => bar.tick(k),
-        }).finally(() => bar.stop());
+        });
+        const doc: Awaited<ReturnType<typeof compute>> & { provenance?: Provenance } = await (remote ? remote.run(compute) : compute()).finally(() => bar.stop());
+        if (remote) {
+          doc.provenance = remote.provenance();
+          printAudit(remote, doc.provenance);
+        }
         writeAtomic(o.out, JSON.stringify(doc, null, 1) + '\n');
         if (o.tsv) {
           const rows = doc.results.map((r) => [r.idx, r.label, r.predict, r.correct, r.time].join('\t'));
@@ -471,6 +584,7 @@ export function buildProgram(): Command {
         process.stdout.write(`smoothed accuracy ${(100 * acc).toFixed(1)}% on ${doc.results.length} inputs, ${doc.results.filter((r) => r.predict === -1).length} abstained\nwrote ${o.out}\n`);
       } finally {
         await classifier.dispose();
+        await remote?.dispose();
       }
     });
   program.command('compress')
@@ -662,6 +776,12 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof CheckFailed) return e.exitCode;
+    if (e instanceof AuditFailed) {
+      process.stderr.write(`irs: error: audit: ${e.message}\n`);
+      if (e.status) process.stderr.write(auditReport(e.status).filter((l) => !l.startsWith('irs: warning: audit: a worker lied')).join('\n') + '\n');
+      process.stderr.write('irs: no output written: the audit could not tell which result is honest\n');
+      return EXIT.auditFailed;
+    }
     if (e instanceof IntegrityError) {
       process.stderr.write(`irs: error: ${e.message}\n`);
       return EXIT.checkFailed;

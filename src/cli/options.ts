@@ -33,6 +33,13 @@ export function failureProbability(v: string): number {
   return x;
 }
 
+/** --audit: a fraction of shards in (0, 1]. */
+export function auditFraction(v: string): number {
+  const x = num(v);
+  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError(`the fraction of shards to recompute must be in (0, 1], got ${v}.`);
+  return x;
+}
+
 export function closedUnit(v: string): number {
   const x = num(v);
   if (!(x >= 0 && x <= 1)) throw new InvalidArgumentError(`must be in [0, 1], got ${v}.`);

@@ -5,17 +5,31 @@
  * shardedSampler and httpDispatcher the jobs API uses: bounded requests in flight per worker,
  * a timeout per request, retries with backoff. Finished shard results are kept in a local
  * directory, keyed by the shard request's digest, so a rerun computes only the missing shards.
+ *
+ * Every fan-out goes through the audit layer (audit.ts), which records who computed each shard
+ * (the certificate's `provenance`). With `--audit F` it also recomputes a secretly chosen
+ * fraction F of the shards on another worker or in this process (the aggregator, which holds
+ * the model and the inputs in a memory store and states the backend it really runs), and
+ * settles a mismatch by a third computation: the odd party is quarantined, its results are
+ * recomputed elsewhere, and the computation is run again (`run`).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeNpy } from '../data/npy-codec.ts';
 import { UserError } from '../errors.ts';
 import type { BackendName } from '../inference/classifier.ts';
-import { ShardResponse } from '../protocol/schemas.ts';
+import { ShardResponse, type ShardRequest } from '../protocol/schemas.ts';
 import type { MergedSamples } from '../smoothing/merge.ts';
 import type { MultiSampler, Sampler } from '../smoothing/stream.ts';
-import { httpDispatcher, PermanentShardError } from './http-dispatcher.ts';
-import { shardedSampler, type ShardDispatcher, type ShardStore } from './sharded-sampler.ts';
+import { MemoryStore } from '../store/memory.ts';
+import { keys } from '../service/keys.ts';
+import { ClassifierCache } from '../service/models.ts';
+import { executeShard, InputsCache } from '../service/shard.ts';
+import { TOOL } from '../version.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { AGGREGATOR, createAudit, type Audit, type AuditStatus, type Provenance } from './audit.ts';
+import { httpDispatcher, PermanentShardError, type RoutedDispatcher } from './http-dispatcher.ts';
+import { shardedSampler, shardKey, type ShardDispatcher, type ShardStore } from './sharded-sampler.ts';
 
 export interface RemoteWorkersOptions {
   workers: readonly string[];
@@ -37,6 +51,34 @@ export interface RemoteWorkersOptions {
 
 const BACKENDS: readonly string[] = ['wasm', 'webgpu', 'node', 'js'];
 
+/** The tenant of the aggregator's own memory store (its copy of the models and inputs). */
+const LOCAL_TENANT = 'cli';
+
+/** Audits of a fan-out (`--audit F`, `--auditor`). */
+export interface FanOutAuditOptions {
+  /** Fraction of shards recomputed (0: provenance only). */
+  fraction: number;
+  auditor?: 'worker' | 'aggregator';
+  /** The job's backend (the workers'): every audited comparison is on it. */
+  backend: BackendName;
+  /** The backend this process recomputes shards on; stated as is, so the layer refuses it when it differs. */
+  localBackend: BackendName;
+}
+
+/**
+ * The audit layer failed the run: two parties disagree and no third settles it, or three
+ * answers differ, or no party is left. No certificate is written.
+ */
+export class AuditFailed extends Error {
+  override name = 'AuditFailed';
+  constructor(message: string, readonly status?: AuditStatus) {
+    super(message);
+  }
+}
+
+/** A stored shard result with who computed it, and the audit fraction of the run that stored it. */
+type StoredResult = ShardResponse & { provenance?: Provenance['shards'][number]; auditFraction?: number };
+
 /** Shard results as files `<dir>/<key>.json`, written atomically. */
 export function directoryShardStore(dir: string): ShardStore {
   mkdirSync(dir, { recursive: true });
@@ -49,8 +91,14 @@ export function directoryShardStore(dir: string): ShardStore {
         return undefined;
       }
       try {
-        const parsed = ShardResponse.safeParse(JSON.parse(text));
-        return parsed.success ? parsed.data : undefined; // a damaged file is recomputed
+        const raw = JSON.parse(text);
+        const parsed = ShardResponse.safeParse(raw);
+        if (!parsed.success) return undefined; // a damaged file is recomputed
+        const out: StoredResult = parsed.data;
+        // Who computed it (audit.ts), and whether the run that stored it audited.
+        if (raw.provenance && typeof raw.provenance === 'object' && typeof raw.provenance.by === 'string') out.provenance = raw.provenance;
+        if (typeof raw.auditFraction === 'number') out.auditFraction = raw.auditFraction;
+        return out;
       } catch {
         return undefined;
       }
@@ -71,9 +119,23 @@ export class RemoteWorkers {
   computed = 0;
   /** Shards found in the results directory. */
   reused = 0;
-  private readonly dispatcher: ShardDispatcher;
-  private readonly results?: ShardStore;
+  /** Audited run: stored results not reused because the run that stored them did not audit. */
+  get unaudited(): number {
+    return this.unauditedKeys.size;
+  }
+  private readonly unauditedKeys = new Set<string>();
+  /** Shard results stored by this run (read back by a rerun of the computation: not "reused"). */
+  private readonly storedNow = new Set<string>();
+  private readonly routed: RoutedDispatcher;
+  private readonly results: ShardStore;
   private readonly doFetch: typeof fetch;
+  /** The aggregator's copy of the models and inputs, for its own recomputations. */
+  private readonly local = new MemoryStore();
+  private classifiers?: ClassifierCache;
+  private audit?: Audit;
+  private auditFraction = 0;
+  /** Shard key -> model sha256 (provenance per certificate when several models share the run). */
+  private readonly modelOf = new Map<string, string>();
 
   private constructor(private readonly o: RemoteWorkersOptions) {
     if (o.workers.length === 0) throw new UserError('--workers: give at least one worker URL');
@@ -82,28 +144,116 @@ export class RemoteWorkers {
       workers: o.workers, secret: '', tenant: '', token: o.token, perWorker: o.perWorker, timeoutMs: o.timeoutMs,
       retries: o.retries, backoffMs: o.backoffMs, fetch: o.fetch, onRetry: o.onRetry,
     });
-    this.dispatcher = {
-      dispatch: async (request) => {
-        try {
-          const r = await http.dispatch(request);
-          this.computed++;
-          return r;
-        } catch (e) {
-          throw new UserError(e instanceof PermanentShardError ? refusal(e.message) : `fan-out failed: ${(e as Error).message}`);
+    const dispatchVia: RoutedDispatcher['dispatchVia'] = async (request, options) => {
+      try {
+        const d = await http.dispatchVia(request, options);
+        this.computed++;
+        return d;
+      } catch (e) {
+        // The audit layer asks for a worker outside a set; "all excluded" is its signal to look elsewhere.
+        if (e instanceof PermanentShardError && /all excluded/.test(e.message)) throw e;
+        throw new UserError(e instanceof PermanentShardError ? refusal(e.message) : `fan-out failed: ${(e as Error).message}`);
+      }
+    };
+    this.routed = { workers: http.workers, dispatchVia, dispatch: async (r) => (await dispatchVia(r)).response };
+    const memory = new Map<string, ShardResponse>();
+    const dir = o.resultsDir ? directoryShardStore(o.resultsDir) : { get: async (k: string) => memory.get(k), put: async (k: string, r: ShardResponse) => { memory.set(k, r); } };
+    this.results = {
+      get: async (k) => {
+        const r = (await dir.get(k)) as StoredResult | undefined;
+        if (!r) return undefined;
+        // An audited run reuses only results stored by an audited run: the others were never open to an audit.
+        if (this.auditFraction > 0 && !((r.auditFraction ?? 0) > 0)) {
+          this.unauditedKeys.add(k);
+          return undefined;
         }
+        if (!this.storedNow.has(k)) this.reused++;
+        this.modelOf.set(k, r.model);
+        return r;
+      },
+      put: (k, r) => {
+        this.modelOf.set(k, r.model);
+        this.storedNow.add(k);
+        return dir.put(k, this.auditFraction > 0 ? { ...r, auditFraction: this.auditFraction } as ShardResponse : r);
       },
     };
-    if (o.resultsDir) {
-      const dir = directoryShardStore(o.resultsDir);
-      this.results = {
-        get: async (k) => {
-          const r = await dir.get(k);
-          if (r) this.reused++;
-          return r;
-        },
-        put: (k, r) => dir.put(k, r),
+  }
+
+  /**
+   * Puts the audit layer over the fan-out (before any sampler is made). Fraction 0 records
+   * provenance only; above 0 the aggregator recomputes shards too, on `localBackend`.
+   */
+  startAudit(a: FanOutAuditOptions): void {
+    if (this.audit) throw new Error('startAudit called twice');
+    this.auditFraction = a.fraction;
+    let local: ((r: ShardRequest) => Promise<ShardResponse>) | undefined;
+    if (a.fraction > 0) {
+      const classifiers = (this.classifiers = new ClassifierCache(a.localBackend));
+      const inputsCache = new InputsCache();
+      local = async (request) => {
+        const classifier = await classifiers.get(this.local, LOCAL_TENANT, request.model);
+        const response = await executeShard(this.local, classifiers, inputsCache, LOCAL_TENANT, request);
+        // The backend this process really ran: the layer refuses it when it is not the job's.
+        return { ...response, worker: { id: AGGREGATOR, backend: classifier.backend, version: TOOL.version } };
       };
     }
+    this.audit = createAudit({ remote: this.routed, local, results: this.results, fraction: a.fraction, auditor: a.auditor, backend: a.backend });
+  }
+
+  /** Runs a command's computation; with audits, again until no result of a quarantined worker is left in it. */
+  async run<T>(compute: () => Promise<T>): Promise<T> {
+    if (!this.audit) return compute();
+    try {
+      return await this.audit.run(compute);
+    } catch (e) {
+      if (e instanceof PermanentShardError) throw new AuditFailed(e.message, this.audit.status());
+      throw e;
+    } finally {
+      this.forgetQuarantined();
+    }
+  }
+
+  /** The audit's status (undefined: no audit layer). */
+  auditStatus(): AuditStatus | undefined {
+    return this.audit?.status();
+  }
+
+  /** Who computed each shard of the last run, of one model's certificate (all: no model given). */
+  provenance(model?: string): Provenance | undefined {
+    if (!this.audit) return undefined;
+    const p = this.audit.provenance();
+    if (model === undefined) return p;
+    const shards = p.shards.filter((s) => this.modelOf.get(s.key) === model);
+    const parties = new Map<string, Provenance['parties'][number]>();
+    for (const s of shards) {
+      const x = parties.get(s.by) ?? { party: s.by, shards: 0, audited: 0 };
+      if (s.stated) x.stated = s.stated;
+      x.shards++;
+      if (s.audit) x.audited++;
+      parties.set(s.by, x);
+    }
+    return { ...p, parties: [...parties.values()], shards };
+  }
+
+  /**
+   * Deletes the stored results of workers quarantined in this run (mismatch or malformed): a
+   * later run must not reuse what they computed, even shards this run no longer asked for.
+   */
+  private forgetQuarantined(): void {
+    const bad = new Set((this.audit?.status().quarantined ?? []).filter((q) => q.reason !== 'backend').map((q) => q.party));
+    if (bad.size === 0 || !this.o.resultsDir) return;
+    for (const f of readdirSync(this.o.resultsDir)) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        const r = JSON.parse(readFileSync(join(this.o.resultsDir, f), 'utf8')) as StoredResult;
+        if (r.provenance && bad.has(r.provenance.by)) rmSync(join(this.o.resultsDir, f), { force: true });
+      } catch { /* a damaged file is recomputed anyway */ }
+    }
+  }
+
+  /** Releases the aggregator's own classifiers (audits). */
+  async dispose(): Promise<void> {
+    await this.classifiers?.dispose();
   }
 
   /** Checks every worker answers /healthz, and learns its backend. */
@@ -173,6 +323,10 @@ export class RemoteWorkers {
       if (sha !== undefined && got !== sha) throw new Error(`workers disagree on the ${what}'s sha256 (${sha}, ${got})`);
       sha = got;
     }
+    // The aggregator keeps its own copy, under the digest it computes itself, for its recomputations.
+    const own = await sha256Hex(bytes);
+    if (own !== sha) throw new UserError(`the workers name the ${what} ${sha}, its bytes hash to ${own}`);
+    await this.local.put(path === '/v1/models' ? keys.model(LOCAL_TENANT, own) : keys.inputs(LOCAL_TENANT, own), bytes);
     return sha!;
   }
 
@@ -190,8 +344,17 @@ export class RemoteWorkers {
 
   /** A Sampler for one model whose shards run on the workers. */
   sampler(model: string, inputs: string): Sampler {
+    const results = this.audit?.results ?? this.results;
+    const inner = this.audit?.dispatcher ?? this.routed;
+    const dispatcher: ShardDispatcher = {
+      dispatch: async (request) => {
+        const r = await inner.dispatch(request);
+        this.modelOf.set(await shardKey(request), request.model);
+        return r;
+      },
+    };
     return shardedSampler({
-      model, inputs, dispatcher: this.dispatcher, results: this.results,
+      model, inputs, dispatcher, results,
       shardSamples: this.o.shardSamples ?? 2000, inputsPerShard: this.o.inputsPerShard ?? 8,
       concurrency: Math.max(1, this.o.workers.length * (this.o.perWorker ?? 2)),
     });

@@ -37,4 +37,11 @@ export class ClassifierCache {
     }
     return entry;
   }
+
+  /** Releases every loaded session. */
+  async dispose(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map((e) => e.then((c) => c.dispose()).catch(() => {})));
+  }
 }
