@@ -7,12 +7,11 @@
  * 1280x800 and at a phone width go to out/console/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { driveConsole, type ConsoleRun } from './helpers/console.ts';
-import { freePort, waitForHealth } from './helpers/http.ts';
+import { WranglerDev } from './helpers/jobs.ts';
 import { serve } from '../functions/node.ts';
 
 const SHOTS = 'out/console';
@@ -57,26 +56,16 @@ describe('console on Node', () => {
 });
 
 describe('console under workerd (wrangler dev)', () => {
-  let wrangler: ChildProcess;
+  const dev = new WranglerDev(mkdtempSync(join(tmpdir(), 'irs-wrangler-')));
   let base = '';
-  let log = '';
   beforeAll(async () => {
-    const port = await freePort();
-    wrangler = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', mkdtempSync(join(tmpdir(), 'irs-wrangler-'))], {
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-    });
-    wrangler.stdout!.on('data', (d) => (log += d));
-    wrangler.stderr!.on('data', (d) => (log += d));
-    base = `http://127.0.0.1:${port}`;
-    await waitForHealth(base, 'wrangler dev', () => log, () => wrangler.exitCode === null);
+    await dev.start();
+    base = dev.base;
   }, 90_000);
-  afterAll(() => {
-    if (wrangler?.pid) process.kill(-wrangler.pid, 'SIGTERM');
-  });
+  afterAll(() => dev.kill('SIGTERM'));
 
   it('drives a certify and an IRS job from the page', async () => {
-    // A short job: workerd runs it in the isolate that serves the page's requests, which wait
-    // while a shard computes (shard workers, IRS_WORKERS, keep the aggregator responsive).
+    // A short job: wrangler dev runs its queue consumer in the isolate that serves the page.
     const run = await driveConsole(base, 'dev-token', SHOTS, 'workerd', mkdtempSync(join(tmpdir(), 'irs-console-')), 600);
     console.log('console on workerd:', JSON.stringify({ seen: run.seen, progress: run.sawProgress, validation: run.validationError, curves: [run.certifyCurves, run.irsCurves] }));
     check(run, false);

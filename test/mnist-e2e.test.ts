@@ -40,7 +40,7 @@ describe('bundled sigma = 0.5 model, 100 MNIST test images, n = 10,000', () => {
   beforeAll(async () => {
     wasm = await certifyOn('wasm');
     node = HAS_ORT_NODE ? await certifyOn('node') : wasm;
-  }, 600_000);
+  }, 1_200_000);
 
   it('certifies with identical results and cache on onnxruntime-node and onnxruntime-web', (ctx) => {
     ctx.skip(!HAS_ORT_NODE, NO_ORT_NODE);

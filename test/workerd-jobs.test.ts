@@ -67,7 +67,7 @@ describe('jobs on Durable Objects and Queues (wrangler dev)', () => {
     expect(Math.max(...latencies)).toBeLessThan(1000);
 
     // Decision mode: one wave per stage, each planned from the last.
-    const staged = { ...recertify, np: 1000, shardSize: 128, sequential: { mode: 'decision', radius: 0.25, firstStage: 64 } };
+    const staged = { ...recertify, np: 1000, shardSize: 128, sequential: { mode: 'decision', radius: 0.9, firstStage: 64 } };
     const stagedEdge = await edge.run(staged, latencies);
     expectSameCertificate(stagedEdge.certificate, (await ref.run(staged)).certificate);
     expect(new Set(stagedEdge.certificate.results.map((r) => r.stage)).size).toBeGreaterThan(1);

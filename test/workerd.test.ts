@@ -3,30 +3,21 @@
  * a precompiled module): a certify job there gives the certificate Node computes in-process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certifyInProcess, certifyOverHttp, freePort, waitForHealth, withoutTimes } from './helpers/http.ts';
+import { certifyInProcess, certifyOverHttp, withoutTimes } from './helpers/http.ts';
+import { WranglerDev } from './helpers/jobs.ts';
 const TOKEN = 'dev-token'; // wrangler.toml's development default
 
 describe('workerd (wrangler dev)', () => {
-  let wrangler: ChildProcess;
+  const dev = new WranglerDev(mkdtempSync(join(tmpdir(), 'irs-wrangler-')));
   let base = '';
-  let log = '';
   beforeAll(async () => {
-    const port = await freePort();
-    wrangler = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', mkdtempSync(join(tmpdir(), 'irs-wrangler-'))], {
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-    });
-    wrangler.stdout!.on('data', (d) => (log += d));
-    wrangler.stderr!.on('data', (d) => (log += d));
-    base = `http://127.0.0.1:${port}`;
-    await waitForHealth(base, 'wrangler dev', () => log, () => wrangler.exitCode === null);
+    await dev.start();
+    base = dev.base;
   }, 90_000);
-  afterAll(() => {
-    if (wrangler?.pid) process.kill(-wrangler.pid, 'SIGTERM');
-  });
+  afterAll(() => dev.kill('SIGTERM'));
 
   it('reports the wasm backend on the health check', async () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ ok: true, backend: 'wasm' });
