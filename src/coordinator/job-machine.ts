@@ -269,17 +269,17 @@ export async function runPlanned(
 ): Promise<JobOutcome> {
   const req = loaded.job.request;
   const { model, data, original } = loaded;
-  const backend = cfg.backend;
+  const { backend, adapter } = cfg;
   if (req.kind === 'certify') {
     const { certificate, cache } = await runCertifyJob({
-      backend, model, data, sampler: o.sampler, onProgress: o.onProgress,
+      backend, adapter, model, data, sampler: o.sampler, onProgress: o.onProgress,
       params: { sigma: req.sigma, seed: req.seed, n0: req.n0, n: req.n, alpha: req.alpha, batchSize: req.batchSize, shardSize: req.shardSize },
     });
     return { kind: 'certificate', certificate, cache };
   }
   if (req.kind === 'recertify') {
     const certificate = await runRecertifyJob({
-      backend, model, data, original: original!, cacheBytes: loaded.cacheBytes!, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma,
+      backend, adapter, model, data, original: original!, cacheBytes: loaded.cacheBytes!, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma,
       sequential: sequentialOptions(req.sequential), batchSize: req.batchSize, shardSize: req.shardSize, sampler: o.sampler, onProgress: o.onProgress,
     });
     return { kind: 'certificate', certificate };
@@ -287,7 +287,7 @@ export async function runPlanned(
   if (req.kind === 'baseline') {
     const op = original!.params as CertifyParamsDoc;
     const { certificate } = await runCertifyJob({
-      backend, model, data, sampler: o.sampler, onProgress: o.onProgress, baselineOf: { id: original!.id, modelSha256: original!.model.sha256 },
+      backend, adapter, model, data, sampler: o.sampler, onProgress: o.onProgress, baselineOf: { id: original!.id, modelSha256: original!.model.sha256 },
       params: {
         sigma: op.sigma, seed: op.seed, n0: req.n0 ?? op.n0, n: req.np, alpha: op.alpha + req.alphaZeta, batchSize: req.batchSize, shardSize: req.shardSize,
         sequential: sequentialOptions(req.sequential),

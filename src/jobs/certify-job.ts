@@ -3,6 +3,7 @@
  * from-scratch baseline that IRS is compared with (CERTIFY of f^p at alpha + alpha_zeta).
  */
 import type { Classifier } from '../inference/classifier.ts';
+import type { AdapterInfo } from '../inference/webgpu.ts';
 import { localSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { certify, type CertifyParams, type Progress } from '../smoothing/certify.ts';
@@ -21,6 +22,8 @@ export interface CertifyJob {
   classifier?: Classifier;
   /** The backend shards run on, when there is no `classifier` (the job was preflighted at submission). */
   backend?: string;
+  /** webgpu without a `classifier`: the adapter shards run on. */
+  adapter?: AdapterInfo;
   model: ModelRef;
   data: JobInputs;
   params: CertifyParams;
@@ -51,7 +54,7 @@ export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> 
   const paramsDoc: CertifyParamsDoc = {
     sigma: params.sigma, seed: params.seed, noise: NOISE_SCHEME, n0: params.n0, n: params.n, alpha: params.alpha,
     ...(params.sequential ? { sequential: describeSequential(params.sequential, params.n) } : {}),
-    batchSize: params.batchSize, backend, ...(classifier?.adapter ? { adapter: { ...classifier.adapter } } : {}),
+    batchSize: params.batchSize, backend, ...adapterOf(classifier?.adapter ?? job.adapter),
   };
   const dataRef = { source: data.source, indices: data.indices, inputsSha256: await inputsDigest(data.inputs) };
   const id = await certificateId({ kind, model: job.model, data: dataRef, params: paramsDoc, original: job.baselineOf });
@@ -82,4 +85,9 @@ export async function runCertifyJob(job: CertifyJob): Promise<CertifyJobResult> 
   );
   certificate.cache = { sha256: await sha256Hex(cache), bytes: cache.length, samples };
   return { certificate, cache };
+}
+
+/** The adapter a certificate records (webgpu only), copied so the certificate owns it. */
+export function adapterOf(adapter: AdapterInfo | undefined): { adapter?: AdapterInfo } {
+  return adapter ? { adapter: { ...adapter } } : {};
 }

@@ -1,5 +1,7 @@
 /** A recertify job: IRS on a modified model from an original certificate and its cache. */
 import type { Classifier } from '../inference/classifier.ts';
+import type { AdapterInfo } from '../inference/webgpu.ts';
+import { adapterOf } from './certify-job.ts';
 import { localMultiSampler, singleModel, type MultiSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { recertifyMany, type CandidateControl, type Progress, type RecertifiedInput } from '../smoothing/irs.ts';
@@ -20,6 +22,8 @@ export interface RecertifyJob {
   classifier?: Classifier;
   /** The backend shards run on, when there is no `classifier` (preflighted at submission). */
   backend?: string;
+  /** webgpu without a `classifier`: the adapter shards run on. */
+  adapter?: AdapterInfo;
   model: ModelRef;
   data: JobInputs;
   original: Certificate;
@@ -90,13 +94,14 @@ export async function openOriginal(original: Certificate, cacheBytes: Uint8Array
 }
 
 export async function runRecertifyJob(job: RecertifyJob): Promise<Certificate> {
-  const [certificate] = await runRecertifyCandidates({ ...job, candidates: [{ classifier: job.classifier, backend: job.backend, model: job.model }] });
+  const [certificate] = await runRecertifyCandidates({ ...job, candidates: [{ classifier: job.classifier, backend: job.backend, adapter: job.adapter, model: job.model }] });
   return certificate;
 }
 
 export interface Candidate {
   classifier?: Classifier;
   backend?: string;
+  adapter?: AdapterInfo;
   model: ModelRef;
 }
 
@@ -143,7 +148,7 @@ async function recertifyCertificate(
     gamma: job.gamma, ...(job.sequential ? { sequential: describeSequential(job.sequential, job.np) } : {}),
     // Only with a selection, so that single-model ids stay what they were.
     ...(count > 1 ? { candidates: { count, alphaZetaEach: levels.zeta, alphaRsEach: levels.rs } } : {}),
-    batchSize: job.batchSize, backend: c.classifier?.backend ?? c.backend!, ...(c.classifier?.adapter ? { adapter: { ...c.classifier.adapter } } : {}),
+    batchSize: job.batchSize, backend: c.classifier?.backend ?? c.backend!, ...adapterOf(c.classifier?.adapter ?? c.adapter),
     cacheBackend: op.backend, ...(op.adapter ? { cacheAdapter: op.adapter } : {}),
   };
   const originalRef = { id: original.id, modelSha256: original.model.sha256 };
