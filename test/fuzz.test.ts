@@ -193,7 +193,9 @@ describe('fuzzing every route', () => {
 
   it(`GET routes: ${PER_ROUTE} hostile or unknown ids each`, async () => {
     const ch = new Choices(6);
-    const hostile = ['..', '..%2F..%2Fetc%2Fpasswd', '%00', 'a'.repeat(5000), 'ZZZZ', '../models', '%2e%2e', 'null', '-1', '0x1f'];
+    // A literal '../x' is resolved by the URL parser before any route sees it ('/v1/jobs/../models'
+    // is GET /v1/models, the tenant's own listing), so the traversals here aim outside the API.
+    const hostile = ['..', '..%2F..%2Fetc%2Fpasswd', '%00', 'a'.repeat(5000), 'ZZZZ', '../../tenants', '%2e%2e', 'null', '-1', '0x1f'];
     for (const route of ['/v1/jobs/', '/v1/certificates/', '/v1/models/']) {
       for (let i = 0; i < PER_ROUTE; i++) {
         const id = ch.int(2) === 0 ? ch.pick(hostile) : [...ch.bytes(16)].map((b) => b.toString(16).padStart(2, '0')).join('').slice(0, 32 - ch.int(2));
