@@ -355,15 +355,20 @@ export function createAudit(o: AuditOptions): Audit {
     status: () => structuredClone(status),
     provenance(): Provenance {
       const shards = [...used].map(([key, r]) => ({ key, ...r })).sort((a, b) => (a.stream ?? 0) - (b.stream ?? 0) || a.start - b.start || (a.inputs?.[0] ?? 0) - (b.inputs?.[0] ?? 0));
-      const byParty = new Map<string, Provenance['parties'][number]>();
-      for (const s of shards) {
-        const p = byParty.get(s.by) ?? { party: s.by, shards: 0, audited: 0 };
-        if (s.stated) p.stated = s.stated;
-        p.shards++;
-        if (s.audit) p.audited++;
-        byParty.set(s.by, p);
-      }
-      return { parties: [...byParty.values()], shards, ...(auditing || status.quarantined.length ? { audit: structuredClone(status) } : {}) };
+      return { parties: partyTotals(shards), shards, ...(auditing || status.quarantined.length ? { audit: structuredClone(status) } : {}) };
     },
   };
+}
+
+/** Per party: how many of these shards it computed and how many of those were audited. */
+export function partyTotals(shards: Provenance['shards']): Provenance['parties'] {
+  const byParty = new Map<string, Provenance['parties'][number]>();
+  for (const s of shards) {
+    const p = byParty.get(s.by) ?? { party: s.by, shards: 0, audited: 0 };
+    if (s.stated) p.stated = s.stated;
+    p.shards++;
+    if (s.audit) p.audited++;
+    byParty.set(s.by, p);
+  }
+  return [...byParty.values()];
 }

@@ -27,7 +27,7 @@ import { ClassifierCache } from '../service/models.ts';
 import { executeShard, InputsCache } from '../service/shard.ts';
 import { TOOL } from '../version.ts';
 import { sha256Hex } from '../util/digest.ts';
-import { AGGREGATOR, createAudit, type Audit, type AuditStatus, type Provenance } from './audit.ts';
+import { AGGREGATOR, createAudit, partyTotals, type Audit, type AuditStatus, type Provenance } from './audit.ts';
 import { httpDispatcher, PermanentShardError, type RoutedDispatcher } from './http-dispatcher.ts';
 import { shardedSampler, shardKey, type ShardDispatcher, type ShardStore } from './sharded-sampler.ts';
 
@@ -224,15 +224,7 @@ export class RemoteWorkers {
     const p = this.audit.provenance();
     if (model === undefined) return p;
     const shards = p.shards.filter((s) => this.modelOf.get(s.key) === model);
-    const parties = new Map<string, Provenance['parties'][number]>();
-    for (const s of shards) {
-      const x = parties.get(s.by) ?? { party: s.by, shards: 0, audited: 0 };
-      if (s.stated) x.stated = s.stated;
-      x.shards++;
-      if (s.audit) x.audited++;
-      parties.set(s.by, x);
-    }
-    return { ...p, parties: [...parties.values()], shards };
+    return { ...p, parties: partyTotals(shards), shards };
   }
 
   /**
