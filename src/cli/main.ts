@@ -737,7 +737,7 @@ export function buildProgram(): Command {
     .description('the main job: certify a bundled model once; per compression, "does it still certify T% at r?" by decision-mode IRS and by RS from scratch; tune; the paper-style comparison')
     .option('--model <name>', 'bundled model or ONNX file', 'mnist-small-s1.00')
     .addOption(new Option('--sigma <s>', "noise level (default: the model's training sigma)").argParser(positiveNumber))
-    .addOption(new Option('--count <c>', 'MNIST test images').argParser(positiveInt).default(200))
+    .addOption(new Option('--count <c>', 'MNIST test images').argParser(positiveInt).default(100))
     .addOption(new Option('--workers <k>', 'local shard-worker processes').argParser(positiveInt).default(2))
     .addOption(new Option('--n <n>', 'samples of the original certification').argParser(sampleCount).default(10_000))
     .addOption(new Option('--radius <r>', 'the CI question: certified accuracy at this radius').argParser(positiveNumber).default(0.5))
