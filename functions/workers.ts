@@ -21,6 +21,7 @@ import type { OrtModule } from '../src/inference/ort.ts';
 import { keys } from '../src/service/keys.ts';
 import { ClassifierCache } from '../src/service/models.ts';
 import { executeShard, InputsCache } from '../src/service/shard.ts';
+import { executeCompression } from '../src/service/compress-task.ts';
 import { withRetries } from '../src/store/retry.ts';
 import { checkResponse } from '../src/coordinator/sharded-sampler.ts';
 import { UserError } from '../src/errors.ts';
@@ -58,7 +59,7 @@ export default {
     service ??= createService({
       ...serviceConfig(env),
       jobs: {
-        kinds: ['certify', 'recertify', 'baseline'],
+        kinds: ['certify', 'recertify', 'baseline', 'tune'],
         plan: (req, cost) => shardPlan(env, req, cost.msPerSample),
         start: (job) => jobObject(env, job.tenant, job.id).start(job),
         touch: (job) => jobObject(env, job.tenant, job.id).ensure(),
@@ -74,7 +75,7 @@ export default {
     const faults = parseFaults(env.IRS_FAULTS);
     const store = withRetries(serviceConfig(env).store);
     for (const message of batch.messages) {
-      const { tenant, job, key, request } = message.body;
+      const { tenant, job, key, request, compress } = message.body;
       const owner = jobObject(env, tenant, job);
       if (dead) {
         await owner.shardFailed(key, 'the queue gave up on it (dead-lettered)', 'dead-lettered');
@@ -86,8 +87,13 @@ export default {
         const resultKey = keys.shardResult(tenant, job, key);
         // A duplicate delivery finds the result stored: nothing is computed or written twice.
         if (!(await store.head(resultKey))) {
-          const result = await executeShard(store, classifiers, inputsCache, tenant, request);
-          checkResponse(request, result);
+          let result;
+          if (compress) {
+            result = await executeCompression(store, classifiers, inputsCache, tenant, compress, { backend: 'wasm' });
+          } else {
+            result = await executeShard(store, classifiers, inputsCache, tenant, request);
+            checkResponse(request, result);
+          }
           await store.put(resultKey, new TextEncoder().encode(JSON.stringify(result)), { contentType: 'application/json' });
         }
         await owner.shardDone(key);

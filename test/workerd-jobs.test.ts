@@ -1,7 +1,7 @@
 /**
  * Jobs on the Workers runtime's own engine, under `wrangler dev --persist-to` (workerd with local
  * R2, Durable Objects and Queues): a job object per job, shards one per queue message.
- *   - certify and recertify jobs give the certificates the same jobs give in-process (results, ids,
+ *   - certify, recertify and tune jobs give the certificates the same jobs give in-process (results, ids,
  *     cache sha256; the reference runs on onnxruntime-node, bit-identical to wasm on these models), and GET /v1/jobs/:id answers within a second at every poll meanwhile;
  *   - killed mid-job (the whole process group) and restarted on the same state, the job finishes
  *     without being submitted again, with the same certificate;
@@ -72,10 +72,22 @@ describe('jobs on Durable Objects and Queues (wrangler dev)', () => {
     expectSameCertificate(stagedEdge.certificate, (await ref.run(staged)).certificate);
     expect(new Set(stagedEdge.certificate.results.map((r) => r.stage)).size).toBeGreaterThan(1);
 
-    // Tune jobs share noise across candidates in one process: refused here, with the reason.
-    const tune = await edge.submit({ kind: 'tune', model: certifyBody.model, original: certificate.id, candidates: [{ method: 'fp16' }], target: { radius: 0.25, accuracy: 0.5 } });
-    expect(tune.status).toBe(400);
-    expect(tune.body.error).toMatch(/kind: tune jobs do not run on this runtime/);
+    // Tune: consumers compress the candidates, each candidate's shards go on the queue, and the
+    // object makes tune's drop / skip decisions between waves: the in-process outcome exactly.
+    const tuneBody = {
+      kind: 'tune', model: certifyBody.model, original: certificate.id, np: 512, firstStage: 64, batchSize: 64,
+      candidates: [{ method: 'fp16' }, { method: 'prune', amount: 0.1 }, { method: 'prune', amount: 0.5 }], target: { radius: 0.25, accuracy: 0.5 },
+    };
+    const tuneEdge = await edge.run(tuneBody, latencies);
+    const tuneRef = await ref.run(tuneBody);
+    expect(tuneEdge.job.tune).toEqual(tuneRef.job.tune);
+    expect(tuneEdge.job.tune.choice).not.toBeNull();
+    expectSameCertificate(tuneEdge.certificate, tuneRef.certificate);
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+    // int8 calibrates on a bundled dataset the Workers runtime does not have: refused at submission, saying so.
+    const int8 = await edge.submit({ ...tuneBody, candidates: [{ method: 'int8' }] });
+    expect(int8.status).toBe(400);
+    expect(int8.body.error).toMatch(/^calibration\.source: .*not available on this runtime/);
 
     // The same request again is the same job: nothing is recomputed.
     const again = await edge.submit(recertify);

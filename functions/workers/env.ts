@@ -5,16 +5,18 @@
 import type { DurableObjectState } from 'cloudflare:workers';
 import { R2Store, type R2BucketLike } from '../../src/store/r2.ts';
 import { parseTokens, type ServiceConfig } from '../../src/service/runtime.ts';
-import type { JobDoc, ShardRequest } from '../../src/protocol/schemas.ts';
+import type { CompressTask, JobDoc, ShardRequest } from '../../src/protocol/schemas.ts';
 
-/** One shard of one job, as a queue message: small, everything large is an R2 key. */
-export interface ShardMessage {
+/**
+ * One shard of one job, as a queue message: small, everything large is an R2 key. A shard of
+ * samples carries its request; a tune candidate to compress, its task.
+ */
+export type ShardMessage = {
   tenant: string;
   job: string;
-  /** The shard's content address (coordinator/sharded-sampler.ts shardKey). */
+  /** The shard's content address (coordinator/sharded-sampler.ts shardKey; job-machine.ts compressTask). */
   key: string;
-  request: ShardRequest;
-}
+} & ({ request: ShardRequest; compress?: undefined } | { compress: CompressTask; request?: undefined });
 
 export interface QueueLike<T> {
   sendBatch(messages: { body: T }[]): Promise<void>;

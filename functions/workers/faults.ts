@@ -26,8 +26,9 @@ export function parseFaults(spec: string | undefined): Faults {
 /** Throws when the hooks say this delivery fails. */
 export function injectFault(faults: Faults, message: { body: ShardMessage }): void {
   const w = faults.failWhere;
-  if (w && (w.stream === undefined || w.stream === message.body.request.stream) && (w.start === undefined || w.start === message.body.request.start)) {
-    throw new Error(`injected fault: this shard always fails (stream ${message.body.request.stream}, start ${message.body.request.start})`);
+  const r = message.body.request;
+  if (w && r && (w.stream === undefined || w.stream === r.stream) && (w.start === undefined || w.start === r.start)) {
+    throw new Error(`injected fault: this shard always fails (stream ${r.stream}, start ${r.start})`);
   }
   if (faults.throwRate && Math.random() < faults.throwRate) throw new Error('injected fault: consumer threw');
 }

@@ -20,7 +20,7 @@ import { withRetries } from '../../src/store/retry.ts';
 import type { ObjectStore } from '../../src/store/types.ts';
 import type { JobDoc } from '../../src/protocol/schemas.ts';
 import type { ServiceConfig } from '../../src/service/runtime.ts';
-import { finalize, jobFailureMessage, jobSampler, loadJob, runPlanned, saveJob, type LoadedJob } from '../../src/coordinator/job-machine.ts';
+import { finalize, jobFailureMessage, jobSampler, loadJob, runPlanned, saveJob, storedCompressor, type LoadedJob } from '../../src/coordinator/job-machine.ts';
 import { JobSuspended, ShardPending, type WantedShard } from '../../src/coordinator/sharded-sampler.ts';
 import { numberVar, serviceConfig, type Env, type ShardMessage } from './env.ts';
 import { parseFaults } from './faults.ts';
@@ -182,7 +182,12 @@ export class JobObject extends DurableObject<Env> {
       if (this.loaded?.id !== job.id) this.loaded = { id: job.id, job: loadJob(this.cfg, job) };
       const loaded = { ...(await this.loaded.job), job };
       const deferring = { dispatch: () => Promise.reject(new ShardPending()) };
-      const outcome = await runPlanned(this.cfg, loaded, { sampler: jobSampler(this.store, loaded, deferring, 16) });
+      const outcome = await runPlanned(this.cfg, loaded, {
+        sampler: jobSampler(this.store, loaded, deferring, 16),
+        // tune: candidates are compressed by consumers, and each one's shards queued like any other.
+        samplerFor: (model) => jobSampler(this.store, loaded, deferring, 16, undefined, model),
+        compressor: storedCompressor(this.store, loaded),
+      });
       await finalize(this.store, job, outcome);
       this.ctx.storage.sql.exec('INSERT OR REPLACE INTO job (id, doc) VALUES (1, ?)', JSON.stringify(job));
       await this.ctx.storage.deleteAlarm();
@@ -198,9 +203,9 @@ export class JobObject extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
     const fresh: string[] = [];
-    for (const { key, request } of shards) {
-      const message = JSON.stringify({ tenant: job.tenant, job: job.id, key, request } satisfies ShardMessage);
-      const samples = request.count * request.inputs.length;
+    for (const { key, request, compress } of shards) {
+      const message = JSON.stringify({ tenant: job.tenant, job: job.id, key, ...(request ? { request } : { compress }) } satisfies ShardMessage);
+      const samples = request ? request.count * request.inputs.length : 0;
       if (sql.exec("INSERT OR IGNORE INTO shards (key, message, samples, state, sends, sent_at) VALUES (?, ?, ?, 'pending', 1, ?)", key, message, samples, now).rowsWritten > 0) {
         fresh.push(message);
       } else if (sql.exec("UPDATE shards SET state = 'pending', sends = sends + 1, sent_at = ? WHERE key = ? AND state = 'done'", now, key).rowsWritten > 0) {

@@ -11,7 +11,8 @@ import { basename, join, resolve } from 'node:path';
 import {
   loadClassifierAuto, reportingBackend, resolveBackend, type BackendChoice, type Classifier,
 } from '../inference/index.ts';
-import { AuditFailed, perModelSampler, RemoteWorkers } from '../coordinator/remote-workers.ts';
+import { AuditFailed, RemoteWorkers } from '../coordinator/remote-workers.ts';
+import { perModelSampler } from '../coordinator/sharded-sampler.ts';
 import type { AuditStatus, Provenance } from '../coordinator/audit.ts';
 import type { BackendName } from '../inference/classifier.ts';
 import type { Sampler } from '../smoothing/stream.ts';
@@ -21,7 +22,7 @@ import { compressModel, METHODS, trainingSigma } from '../onnx/compress/index.ts
 import { runCertifyJob } from '../jobs/certify-job.ts';
 import { runRecertifyCandidates } from '../jobs/recertify-job.ts';
 import { DEFAULT_FIRST_STAGE, DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
-import { parseCandidates, runTuneJob, tuneSummary } from '../jobs/tune-job.ts';
+import { parseCandidates, runTuneJob, tuneSummary, type CompressedCandidate } from '../jobs/tune-job.ts';
 import { runPredictJob } from '../jobs/predict-job.ts';
 import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
 import { TOOL } from '../version.ts';
@@ -508,9 +509,9 @@ export function buildProgram(): Command {
       }
       auditFanOut(remote, o, backend);
       const inputsSha = remote ? await remote.uploadInputs(data.inputs) : undefined;
-      const sampler = remote ? async (models: readonly { sha256: string; bytes: Uint8Array }[]) => {
+      const sampler = remote ? async (models: readonly CompressedCandidate[]) => {
         const samplers: Sampler[] = [];
-        for (const m of models) samplers.push(remote.sampler(await remote.uploadModel(m.bytes), inputsSha!));
+        for (const m of models) samplers.push(remote.sampler(await remote.uploadModel(m.bytes!), inputsSha!)); // compressed here: bytes at hand
         return perModelSampler(samplers);
       } : undefined;
       const bar = progressBar('tune', data.inputs.length * o.np * candidates.length, !!o.quiet);
@@ -528,7 +529,7 @@ export function buildProgram(): Command {
       const seconds = (performance.now() - started) / 1000;
       const fileName = (name: string) => name.replace(':', '-');
       for (const [name, cert] of result.certificates) writeAtomic(join(o.out, `${fileName(name)}.json`), JSON.stringify(cert, null, 1) + '\n');
-      if (result.choice) writeAtomic(join(o.out, `${fileName(result.choice.candidate)}.onnx`), result.choice.bytes);
+      if (result.choice) writeAtomic(join(o.out, `${fileName(result.choice.candidate)}.onnx`), result.choice.bytes!);
       const summary = { ...tuneSummary(result), seconds };
       writeAtomic(join(o.out, 'tune.json'), JSON.stringify(summary, null, 1) + '\n');
       if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -25,17 +25,17 @@ import { NotFound, Conflict } from '../service/errors.ts';
 import { loadClassifier } from '../inference/index.ts';
 import { runCertifyJob } from '../jobs/certify-job.ts';
 import { checkOriginal, runRecertifyJob } from '../jobs/recertify-job.ts';
-import { runTuneJob, tuneSummary, type TuneResult } from '../jobs/tune-job.ts';
+import { runTuneJob, tuneSummary, type CandidateCompressor, type CandidateSpec, type CompressedCandidate, type TuneResult } from '../jobs/tune-job.ts';
 import { preflight, type JobInputs } from '../jobs/common.ts';
 import { selectIndices } from '../data/dataset.ts';
 import { encodeNpy, parseNpy } from '../data/npy-codec.ts';
 import type { Certificate, CertifyParamsDoc, ModelRef } from '../protocol/certificate.ts';
-import type { DataSpec, JobDoc, JobRequest, SequentialRequest, ShardResponse } from '../protocol/schemas.ts';
+import type { CompressResult, CompressTask, DataSpec, JobDoc, JobRequest, SequentialRequest, ShardResponse } from '../protocol/schemas.ts';
 import { DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
 import type { Sampler } from '../smoothing/stream.ts';
 import { UserError } from '../errors.ts';
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
-import { JobSuspended, shardedSampler, type ShardDispatcher, type ShardStore } from './sharded-sampler.ts';
+import { JobSuspended, perModelSampler, shardedSampler, type ShardDispatcher, type ShardStore, type WantedShard } from './sharded-sampler.ts';
 import { PermanentShardError } from './http-dispatcher.ts';
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
@@ -129,6 +129,9 @@ export async function loadJob(cfg: ServiceConfig, job: JobDoc): Promise<LoadedJo
     if (req.kind === 'tune' && req.model !== original.model.sha256) {
       throw new UserError(`model: tune compresses the model certificate ${original.id} certifies (${original.model.sha256}), not ${req.model}`);
     }
+    if (req.kind === 'tune' && req.candidates.some((c) => c.method === 'int8') && !cfg.dataset) {
+      throw new UserError(`calibration.source: int8 candidates calibrate on ${req.calibration?.source ?? 'mnist:train'}, which is not available on this runtime (tune fp16 and prune candidates here, or int8 on Node)`);
+    }
     const firstStage = req.kind === 'tune' ? req.firstStage : req.sequential?.firstStage;
     if (firstStage !== undefined && firstStage > req.np) throw new UserError(`firstStage: ${firstStage} exceeds np ${req.np}`);
     if (req.kind === 'recertify' || req.kind === 'tune') {
@@ -170,7 +173,8 @@ export interface SampleCost {
  */
 export async function preflightJob(cfg: ServiceConfig, loaded: LoadedJob, classifiers?: ClassifierCache, measure = false): Promise<SampleCost | undefined> {
   const { job, data, original } = loaded;
-  if (job.request.kind === 'tune') return undefined; // tune checks each candidate it compresses
+  // Tune checks each candidate it compresses; to size its shards, the original's cost stands in for theirs.
+  if (job.request.kind === 'tune' && !measure) return undefined;
   const classifier = classifiers
     ? await classifiers.get(cfg.store, job.tenant, job.request.model)
     : await loadClassifier(await readModel(cfg.store, job.tenant, job.request.model), cfg.backend);
@@ -241,18 +245,55 @@ export function shardResults(store: ObjectStore, job: JobDoc) {
   };
 }
 
-/** The job's sampler: shards over its stored inputs, results persisted under the job. */
+/**
+ * The job's sampler for `model` (the job's own; tune: each candidate's): shards over the job's
+ * stored inputs, results persisted under the job.
+ */
 export function jobSampler(
-  store: ObjectStore, loaded: LoadedJob, dispatcher: ShardDispatcher, concurrency: number, results: ShardStore = shardResults(store, loaded.job),
+  store: ObjectStore, loaded: LoadedJob, dispatcher: ShardDispatcher, concurrency: number,
+  results: ShardStore = shardResults(store, loaded.job), model: string = loaded.job.request.model,
 ): Sampler {
   const { job, original } = loaded;
+  const replays = job.request.kind === 'recertify' || job.request.kind === 'tune';
   return shardedSampler({
-    model: job.request.model, inputs: loaded.inputsSha256, dispatcher, results,
+    model, inputs: loaded.inputsSha256, dispatcher, results,
     shardSamples: job.plan?.shardSamples ?? DEFAULT_SHARD_SAMPLES,
     inputsPerShard: job.plan?.inputsPerShard ?? DEFAULT_INPUTS_PER_SHARD,
     concurrency,
-    ...(job.request.kind === 'recertify' && original?.cache ? { referenceCache: { certificate: original.id, sha256: original.cache.sha256 } } : {}),
+    ...(replays && original?.cache ? { referenceCache: { certificate: original.id, sha256: original.cache.sha256 } } : {}),
   });
+}
+
+/** A tune candidate's compression as a task for a consumer, and its content address. */
+export async function compressTask(loaded: LoadedJob, spec: CandidateSpec): Promise<{ key: string; task: CompressTask }> {
+  const req = loaded.job.request;
+  if (req.kind !== 'tune') throw new Error('compress tasks belong to tune jobs');
+  const sigma = (loaded.original!.params as CertifyParamsDoc).sigma;
+  const task: CompressTask = {
+    model: req.model, method: spec.method, ...(spec.amount !== undefined ? { amount: spec.amount } : {}),
+    ...(spec.method === 'int8' ? { calibration: { source: req.calibration?.source ?? 'mnist:train', count: req.calibration?.count ?? 512, sigma } } : {}),
+    inputs: loaded.inputsSha256, sigma,
+  };
+  return { key: `compress-${(await sha256Hex(new TextEncoder().encode(canonicalJson(task)))).slice(0, 40)}`, task };
+}
+
+/**
+ * Tune's compressor for a driver that does not compress itself: each candidate's result is read
+ * from the job's shard results; missing ones suspend the job, naming their compress tasks.
+ */
+export function storedCompressor(store: ObjectStore, loaded: LoadedJob): CandidateCompressor {
+  return async (specs) => {
+    const wanted: WantedShard[] = [];
+    const out: CompressedCandidate[] = [];
+    for (const spec of specs) {
+      const { key, task } = await compressTask(loaded, spec);
+      const r = await readJson<CompressResult>(store, keys.shardResult(loaded.job.tenant, loaded.job.id, key));
+      if (r) out.push({ spec, name: r.name, sha256: r.sha256, size: r.size, gzip: r.gzip });
+      else wanted.push({ key, compress: task });
+    }
+    if (wanted.length) throw new JobSuspended(wanted);
+    return out;
+  };
 }
 
 export type JobOutcome =
@@ -265,7 +306,15 @@ export type JobOutcome =
  * noise, which the single-model shard protocol cannot express).
  */
 export async function runPlanned(
-  cfg: ServiceConfig, loaded: LoadedJob, o: { sampler: Sampler; onProgress?: (samples: number) => void },
+  cfg: ServiceConfig, loaded: LoadedJob,
+  o: {
+    sampler: Sampler;
+    onProgress?: (samples: number) => void;
+    /** tune: draw each candidate's samples from its own sampler (default: in this process, noise shared). */
+    samplerFor?: (model: string) => Sampler;
+    /** tune: where candidates are compressed (default: in this process). */
+    compressor?: CandidateCompressor;
+  },
 ): Promise<JobOutcome> {
   const req = loaded.job.request;
   const { model, data, original } = loaded;
@@ -296,14 +345,17 @@ export async function runPlanned(
     return { kind: 'certificate', certificate };
   }
   let calibration;
-  if (req.candidates.some((c) => c.method === 'int8')) {
+  if (!o.compressor && req.candidates.some((c) => c.method === 'int8')) {
     const spec = req.calibration ?? { source: 'mnist:train' as const, count: 512 };
     if (!cfg.dataset) throw new UserError(`calibration.source: ${spec.source} is not available on this runtime`);
     const ds = cfg.dataset(spec.source);
     calibration = { source: spec.source, inputs: Array.from({ length: Math.min(spec.count, ds.size) }, (_, i) => ds.input(i)) };
   }
+  const samplerFor = o.samplerFor;
   const result = await runTuneJob({
-    modelBytes: await readModel(cfg.store, loaded.job.tenant, req.model), original: original!, cacheBytes: loaded.cacheBytes!, data,
+    ...(o.compressor ? { compressor: o.compressor } : { modelBytes: await readModel(cfg.store, loaded.job.tenant, req.model) }),
+    ...(samplerFor ? { sampler: async (models) => perModelSampler(models.map((m) => samplerFor(m.sha256))) } : {}),
+    original: original!, cacheBytes: loaded.cacheBytes!, data,
     candidates: req.candidates, target: req.target, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma, firstStage: req.firstStage,
     batchSize: req.batchSize, backend, calibration, onProgress: o.onProgress,
   });
@@ -320,7 +372,8 @@ export async function finalize(store: ObjectStore, job: JobDoc, outcome: JobOutc
     // Every finished candidate's certificate is stored; the chosen model too; the job links the choice's.
     for (const [name, cert] of result.certificates) {
       const c = result.candidates.find((x) => x.candidate === name)!;
-      if (result.choice?.candidate === name) await store.putIfAbsent(keys.model(tenant, c.sha256), result.choice.bytes, { contentType: 'application/octet-stream' });
+      // (Compressed by a consumer, every candidate's model is stored already.)
+      if (result.choice?.candidate === name && result.choice.bytes) await store.putIfAbsent(keys.model(tenant, c.sha256), result.choice.bytes, { contentType: 'application/octet-stream' });
       await store.put(keys.certificate(tenant, cert.id), json(cert), { contentType: 'application/json' });
     }
     return saveJob(store, job, { status: 'done', tune: tuneSummary(result), ...(result.choice ? { certificateId: result.choice.certificate.id } : {}), progress });

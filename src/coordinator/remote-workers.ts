@@ -358,20 +358,6 @@ export class RemoteWorkers {
  * inputs are sampled through its own sampler, all at once. The noise is drawn per model on
  * the workers rather than once for all, which changes no result.
  */
-export function perModelSampler(samplers: readonly Sampler[]): MultiSampler {
-  return {
-    models: samplers.length,
-    async sampleMany(active, spec, start, count, options = {}) {
-      return Promise.all(samplers.map(async (s, m): Promise<MergedSamples> => {
-        const inputs = active[m];
-        if (inputs.length === 0) return { start, count, counts: [], seconds: [], disagreements: [] };
-        const reference = options.reference ? inputs.map((i) => options.reference![i]!) : undefined;
-        return s.sample(inputs, spec, start, count, { reference, onProgress: options.onProgress });
-      }));
-    },
-  };
-}
-
 function errorOf(text: string): string {
   try {
     return String((JSON.parse(text) as { error?: string }).error ?? text).slice(0, 200);

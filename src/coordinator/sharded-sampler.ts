@@ -7,9 +7,9 @@
  */
 import { ShardMerger, type MergedSamples } from '../smoothing/merge.ts';
 import type { ShardOutput } from '../smoothing/sampler.ts';
-import type { SampleOptions, Sampler, StreamSpec } from '../smoothing/stream.ts';
+import type { MultiSampler, SampleOptions, Sampler, StreamSpec } from '../smoothing/stream.ts';
 import { decodePredictions, encodePredictions } from '../protocol/codec.ts';
-import type { ShardRequest, ShardResponse } from '../protocol/schemas.ts';
+import type { CompressTask, ShardRequest, ShardResponse } from '../protocol/schemas.ts';
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
 
 export interface ShardDispatcher {
@@ -24,11 +24,13 @@ export class ShardPending extends Error {
   override name = 'ShardPending';
 }
 
-/** A shard the job is waiting for: its content-addressed key and its request. */
-export interface WantedShard {
-  key: string;
-  request: ShardRequest;
-}
+/**
+ * Work the job is waiting for, by its content-addressed key: a shard of samples, or (tune) a
+ * candidate to compress.
+ */
+export type WantedShard =
+  | { key: string; request: ShardRequest; compress?: undefined }
+  | { key: string; compress: CompressTask; request?: undefined };
 
 /**
  * The job cannot go on until these shards are computed (a deferring dispatcher was used). The
@@ -68,6 +70,21 @@ export interface ShardedSamplerOptions {
    * inlining them (job input position = cache entry), so a shard request stays small.
    */
   referenceCache?: { certificate: string; sha256: string };
+}
+
+/** One MultiSampler over a sampler per model (tune's candidates, each fanned out on its own). */
+export function perModelSampler(samplers: readonly Sampler[]): MultiSampler {
+  return {
+    models: samplers.length,
+    async sampleMany(active, spec, start, count, options = {}) {
+      return Promise.all(samplers.map(async (s, m): Promise<MergedSamples> => {
+        const inputs = active[m];
+        if (inputs.length === 0) return { start, count, counts: [], seconds: [], disagreements: [] };
+        const reference = options.reference ? inputs.map((i) => options.reference![i]!) : undefined;
+        return s.sample(inputs, spec, start, count, { reference, onProgress: options.onProgress });
+      }));
+    },
+  };
 }
 
 export function shardedSampler(o: ShardedSamplerOptions): Sampler {

@@ -65,9 +65,37 @@ export function candidateName(c: CandidateSpec): string {
   return c.method === 'prune' ? `prune:${c.amount}` : c.method;
 }
 
+/**
+ * A compressed candidate: what tune ranks and recertifies. `bytes` is absent when it was
+ * compressed elsewhere (a Workers queue consumer), which stored the model and checked it.
+ */
+export interface CompressedCandidate {
+  spec: CandidateSpec;
+  name: string;
+  sha256: string;
+  size: number;
+  gzip: number;
+  bytes?: Uint8Array;
+}
+
+/**
+ * Compresses every candidate, in the order given. The default compresses in this process; the
+ * Workers job object defers each to its queue (coordinator/job-machine.ts storedCompressor).
+ */
+export type CandidateCompressor = (specs: readonly CandidateSpec[]) => Promise<CompressedCandidate[]>;
+
+/** One candidate compressed from the original's bytes: the same function wherever it runs. */
+export async function compressCandidate(
+  modelBytes: Uint8Array, spec: CandidateSpec, calibration: Calibration | undefined, backend: BackendName,
+): Promise<CompressedCandidate & { bytes: Uint8Array }> {
+  if (spec.method === 'int8' && !calibration) throw new UserError('int8 needs calibration inputs');
+  const { bytes, report } = await compressModel(modelBytes, { method: spec.method, amount: spec.amount, calibration: spec.method === 'int8' ? calibration : undefined, backend });
+  return { spec, name: candidateName(spec), sha256: report.sha256, size: bytes.length, gzip: await gzipSize(bytes), bytes };
+}
+
 export interface TuneJob {
-  /** The original float model and its certification (with cache). */
-  modelBytes: Uint8Array;
+  /** The original float model (needed to compress in this process) and its certification (with cache). */
+  modelBytes?: Uint8Array;
   original: Certificate;
   cacheBytes: Uint8Array;
   data: JobInputs;
@@ -85,12 +113,14 @@ export interface TuneJob {
   onProgress?: Progress;
   /** Called when a candidate is compressed, dropped or finished. */
   onEvent?: (message: string) => void;
+  /** Where candidates are compressed (default: in this process, from modelBytes). */
+  compressor?: CandidateCompressor;
   /**
    * Where the candidates' samples are drawn, given the compressed models smallest first
    * (default: in this process, noise drawn once for all candidates). The CLI's --workers
-   * uploads them and fans their shards out.
+   * uploads them and fans their shards out; the Workers job object queues their shards.
    */
-  sampler?: (models: readonly { name: string; sha256: string; bytes: Uint8Array }[]) => Promise<MultiSampler>;
+  sampler?: (models: readonly CompressedCandidate[]) => Promise<MultiSampler>;
 }
 
 export interface CandidateReport {
@@ -115,7 +145,7 @@ export interface TuneResult {
   target: AccuracyFloor;
   candidates: CandidateReport[];
   /** The smallest candidate that met the target, if any. */
-  choice?: { candidate: string; bytes: Uint8Array; certificate: Certificate };
+  choice?: { candidate: string; certificate: Certificate; bytes?: Uint8Array };
   /** Certificates of every candidate that ran to the end (met or missed), by candidate name. */
   certificates: Map<string, Certificate>;
   /**
@@ -129,16 +159,15 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
   const { target, data } = job;
   if (job.candidates.length === 0) throw new UserError('no candidates to tune over');
   const sigma = (job.original.params as { sigma: number }).sigma;
-  const compressed: { spec: CandidateSpec; name: string; bytes: Uint8Array; sha256: string; gzip: number }[] = [];
-  for (const spec of job.candidates) {
-    const calibration = spec.method === 'int8'
-      ? job.calibration ? { ...job.calibration, sigma: job.calibration.sigma ?? sigma } : undefined
-      : undefined;
-    if (spec.method === 'int8' && !calibration) throw new UserError('int8 needs calibration inputs');
-    const { bytes, report } = await compressModel(job.modelBytes, { method: spec.method, amount: spec.amount, calibration, backend: job.backend });
-    compressed.push({ spec, name: candidateName(spec), bytes, sha256: report.sha256, gzip: await gzipSize(bytes) });
-    job.onEvent?.(`compressed ${candidateName(spec)}: ${bytes.length} bytes, ${compressed.at(-1)!.gzip} gzip`);
-  }
+  const compressInProcess: CandidateCompressor = async (specs) => {
+    if (!job.modelBytes) throw new Error('tune: compressing in this process needs the model bytes');
+    const calibration = job.calibration ? { ...job.calibration, sigma: job.calibration.sigma ?? sigma } : undefined;
+    const out: CompressedCandidate[] = [];
+    for (const spec of specs) out.push(await compressCandidate(job.modelBytes, spec, calibration, job.backend));
+    return out;
+  };
+  const compressed = await (job.compressor ?? compressInProcess)(job.candidates);
+  for (const c of compressed) job.onEvent?.(`compressed ${c.name}: ${c.size} bytes, ${c.gzip} gzip`);
   // Smallest first: the report reads in the order a user would pick.
   compressed.sort((a, b) => a.gzip - b.gzip || a.name.localeCompare(b.name));
 
@@ -180,10 +209,15 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
 
   const classifiers: Classifier[] = [];
   try {
-    for (const c of compressed) classifiers.push(await loadClassifier(c.bytes, job.backend));
+    // A candidate compressed elsewhere was loaded and checked (inputs fit, batch invariance) there.
+    for (const c of compressed) if (c.bytes) classifiers.push(await loadClassifier(c.bytes, job.backend));
+    const local = classifiers.length === compressed.length;
     const multiSampler = job.sampler ? await job.sampler(compressed) : undefined;
     const certs = await runRecertifyCandidates({
-      candidates: compressed.map((c, i) => ({ classifier: classifiers[i], model: { sha256: c.sha256, bytes: c.bytes.length, name: `${c.name}.onnx` } })),
+      candidates: compressed.map((c, i) => ({
+        ...(local ? { classifier: classifiers[i] } : { backend: job.backend }),
+        model: { sha256: c.sha256, bytes: c.size, name: `${c.name}.onnx` },
+      })),
       data, original: job.original, cacheBytes: job.cacheBytes, np: job.np, alphaZeta: job.alphaZeta, gamma: job.gamma,
       sequential: { firstStage: job.firstStage ?? DEFAULT_FIRST_STAGE, stop: { kind: 'decision', radius: target.radius } },
       batchSize: job.batchSize, onProgress: job.onProgress, control, multiSampler,
@@ -196,7 +230,7 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
       if (!stopped) certificates.set(c.name, cert);
       const n = data.inputs.length;
       return {
-        candidate: c.name, sha256: c.sha256, bytes: c.bytes.length, gzipBytes: c.gzip,
+        candidate: c.name, sha256: c.sha256, bytes: c.size, gzipBytes: c.gzip,
         outcome: stopped ?? (acc >= target.accuracy ? 'met' : 'missed'),
         certifiedAccuracy: stopped === 'dropped' ? bestCase[m] / n : stopped === 'skipped' ? worstCase[m] / n : acc,
         accuracyIs: stopped === 'dropped' ? 'at most' : stopped === 'skipped' ? 'at least' : 'exact',
@@ -212,7 +246,7 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
       candidates: reports,
       certificates,
       selection: { candidates: levels.candidates, alphaZetaEach: levels.zeta, alphaRsEach: levels.rs, failureProbability: alpha + job.alphaZeta },
-      ...(chosen >= 0 ? { choice: { candidate: compressed[chosen].name, bytes: compressed[chosen].bytes, certificate: certs[chosen] } } : {}),
+      ...(chosen >= 0 ? { choice: { candidate: compressed[chosen].name, certificate: certs[chosen], ...(compressed[chosen].bytes ? { bytes: compressed[chosen].bytes } : {}) } } : {}),
     };
   } finally {
     for (const c of classifiers) await c.dispose();

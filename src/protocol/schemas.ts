@@ -205,6 +205,30 @@ export const CompressRequest = z.object({
   calibration: z.object({ source: z.enum(['mnist:train', 'mnist:test']), count: Count.max(10_000).default(512), sigma: z.number().min(0).optional() }).strict().optional(),
 }).strict().refine((r) => r.method !== 'prune' || r.amount !== undefined, { message: 'prune needs amount', path: ['amount'] });
 
+/**
+ * One tune candidate to compress, as a driver that does not compress itself (the Workers job
+ * object) hands it to a consumer: the original model and the job's inputs by key, so the
+ * consumer can check the compressed model on them (inputs fit, batch invariance) at `sigma`.
+ */
+export interface CompressTask {
+  model: string;
+  method: 'int8' | 'fp16' | 'fp16-native' | 'prune';
+  amount?: number;
+  /** int8 only: the calibration inputs (a bundled dataset) and their noise. */
+  calibration?: { source: 'mnist:train' | 'mnist:test'; count: number; sigma: number };
+  /** The stored .npy of the job's inputs, and the noise level the candidate is certified at. */
+  inputs: string;
+  sigma: number;
+}
+
+/** What a compressed candidate's task stores: the model itself is stored as a model. */
+export interface CompressResult {
+  name: string;
+  sha256: string;
+  size: number;
+  gzip: number;
+}
+
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
 export interface JobDoc {
