@@ -26,9 +26,10 @@ import { withRetries } from '../src/store/retry.ts';
 import { checkResponse } from '../src/coordinator/sharded-sampler.ts';
 import { UserError } from '../src/errors.ts';
 import { foreground } from '../src/util/cooperative.ts';
-import type { JobRequest } from '../src/protocol/schemas.ts';
+import type { JobRequest, WorkerIdentity } from '../src/protocol/schemas.ts';
 import { jobObject, numberVar, serviceConfig, type Env, type MessageBatchLike, type ShardMessage } from './workers/env.ts';
-import { injectFault, parseFaults } from './workers/faults.ts';
+import { actingParty, injectFault, lieAbout, parseFaults } from './workers/faults.ts';
+import { TOOL } from '../src/version.ts';
 
 export { JobObject } from './workers/job-object.ts';
 
@@ -44,8 +45,17 @@ const classifiers = new ClassifierCache('wasm');
 const inputsCache = new InputsCache();
 let service: Service | undefined;
 
+/** This isolate's name as a shard party (drawn lazily: Workers allow no randomness at start-up). */
+let isolate: WorkerIdentity | undefined;
+const isolateIdentity = () => (isolate ??= { id: `workers-isolate:${crypto.randomUUID()}`, backend: 'wasm', version: TOOL.version });
+/** Deliveries an avoided consumer hands back before it computes the shard itself. */
+const AVOIDED_DELIVERIES = 3;
+
 /** Workers measure CPU per shard; this is how many samples one shard may take (per input). */
 function shardPlan(env: Env, request: JobRequest, msPerSample: number) {
+  if (request.kind !== 'tune' && request.audit?.auditor === 'aggregator') {
+    throw new UserError('audit.auditor: the job object runs no inference here; on Workers another queue consumer audits (auditor: worker)');
+  }
   const budgetMs = numberVar(env.IRS_SHARD_CPU_MS, 10_000, 'IRS_SHARD_CPU_MS');
   const inputsPerShard = 8;
   const samples = Math.floor(budgetMs / Math.max(msPerSample, 1e-3) / inputsPerShard);
@@ -75,11 +85,18 @@ export default {
     const faults = parseFaults(env.IRS_FAULTS);
     const store = withRetries(serviceConfig(env).store);
     for (const message of batch.messages) {
-      const { tenant, job, key, request, compress } = message.body;
+      const { tenant, job, key, request, compress, avoid, quarantined } = message.body;
       const owner = jobObject(env, tenant, job);
       if (dead) {
         await owner.shardFailed(key, 'the queue gave up on it (dead-lettered)', 'dead-lettered');
         message.ack();
+        continue;
+      }
+      // Audits: a consumer the message avoids leaves it to another a few times, then computes it
+      // (its identity recorded); a quarantined one never does (coordinator/queued-parties.ts).
+      const party = actingParty(faults, message.body, isolateIdentity());
+      if (quarantined?.includes(party.id) || (avoid?.includes(party.id) && message.attempts < AVOIDED_DELIVERIES)) {
+        message.retry({ delaySeconds: 1 });
         continue;
       }
       try {
@@ -93,6 +110,8 @@ export default {
           } else {
             result = await executeShard(store, classifiers, inputsCache, tenant, request);
             checkResponse(request, result);
+            // Who computed it, as this consumer states it: audits compare parties, provenance names them.
+            result = { worker: party, ...(party.id === faults.lie?.as ? lieAbout(result) : result) };
           }
           await store.put(resultKey, new TextEncoder().encode(JSON.stringify(result)), { contentType: 'application/json' });
         }

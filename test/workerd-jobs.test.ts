@@ -95,6 +95,23 @@ describe('jobs on Durable Objects and Queues (wrangler dev)', () => {
     expect(again.body).toMatchObject({ id: onEdge.job.id, status: 'done' });
   }, 240_000);
 
+  it('audits on the queue: an honest fan-out audited at F = 1 agrees on every shard and names its consumer', async () => {
+    const { job, certificate } = await edge.run({ ...certifyBody, audit: { fraction: 1 } });
+    expectSameCertificate(certificate, reference);
+    expect(job.audit).toMatchObject({ fraction: 1, backend: 'wasm', mismatches: [], quarantined: [] });
+    expect(job.audit.selected).toBeGreaterThan(0);
+    expect(job.audit.agreed).toBe(job.audit.compared);
+    expect(job.audit.compared).toBe(job.audit.selected);
+    const parties = certificate.provenance!.parties.map((p) => p.party);
+    expect(parties.length).toBeGreaterThan(0);
+    for (const p of parties) expect(p).toMatch(/^workers-isolate:/);
+    expect(certificate.provenance!.shards.every((s) => s.audit?.agreed)).toBe(true);
+    // The aggregator here is the job object, which runs no inference: it cannot audit.
+    const refused = await edge.submit({ ...certifyBody, seed: 6, audit: { fraction: 0.1, auditor: 'aggregator' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatch(/^audit\.auditor: /);
+  }, 240_000);
+
   it('finishes a job killed mid-way once restarted on the same state, without a new submission', async () => {
     const body = { ...certifyBody, seed: 6 };
     const expected = (await ref.run(body)).certificate;
@@ -149,4 +166,37 @@ describe('jobs on Durable Objects and Queues under faults (wrangler dev)', () =>
     expect(job.certificateId).toBeUndefined();
     expect((await edge.json(`/v1/certificates/${wouldBe}`)).status).toBe(404);
   }, 240_000);
+});
+
+describe('audits on the queue with a lying consumer (wrangler dev)', () => {
+  // A second consumer in the isolate, "liar", takes 20% of the shards (by shard key) and moves
+  // votes between classes in each: the Queue counterpart of the Node tests' lying proxy.
+  const dev = new WranglerDev(mkdtempSync(join(tmpdir(), 'irs-do-liar-')), { ...WATCHDOG, IRS_FAULTS: JSON.stringify({ lie: { rate: 0.2, as: 'liar' } }) });
+  afterAll(() => dev.kill());
+
+  it('with audits the lie is caught, the liar named and quarantined, and the certificate is the honest one; without, it differs', async () => {
+    await dev.start();
+    const edge = new Api(dev.fetcher, TOKEN);
+    const ref = await inProcessApi(TOKEN, 'node');
+    const model = await edge.uploadModel();
+    const data = await edge.uploadMnist(8);
+    await ref.uploadModel();
+    await ref.uploadMnist(8);
+    const body = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 2000, seed: 11, shardSize: 100, batchSize: 64 };
+    const honest = (await ref.run(body)).certificate;
+
+    const unaudited = await edge.run(body);
+    expect(withoutTimes(unaudited.certificate)).not.toEqual(withoutTimes(honest)); // the lie has teeth
+
+    const { job, certificate } = await edge.run({ ...body, audit: { fraction: 1 } });
+    expectSameCertificate(certificate, honest);
+    expect(job.audit.mismatches.length).toBeGreaterThan(0);
+    for (const m of job.audit.mismatches) {
+      expect(m.faulty).toBe('liar');
+      expect(m.differences.length).toBeGreaterThan(0);
+    }
+    expect(job.audit.quarantined.map((q: { party: string }) => q.party)).toEqual(['liar']);
+    expect(certificate.provenance!.parties.map((p) => p.party)).not.toContain('liar');
+    expect(certificate.provenance!.audit!.mismatches[0].faulty).toBe('liar');
+  }, 300_000);
 });

@@ -16,7 +16,14 @@ export type ShardMessage = {
   job: string;
   /** The shard's content address (coordinator/sharded-sampler.ts shardKey; job-machine.ts compressTask). */
   key: string;
-} & ({ request: ShardRequest; compress?: undefined } | { compress: CompressTask; request?: undefined });
+} & (
+  | {
+    request: ShardRequest; compress?: undefined;
+    /** Audits (coordinator/queued-parties.ts): consumers asked to leave it to another, and those that may not compute it. */
+    avoid?: string[]; quarantined?: string[];
+  }
+  | { compress: CompressTask; request?: undefined; avoid?: undefined; quarantined?: undefined }
+);
 
 export interface QueueLike<T> {
   sendBatch(messages: { body: T }[]): Promise<void>;

@@ -22,6 +22,8 @@ import type { JobDoc } from '../../src/protocol/schemas.ts';
 import type { ServiceConfig } from '../../src/service/runtime.ts';
 import { finalize, jobFailureMessage, jobSampler, loadJob, runPlanned, saveJob, storedCompressor, type LoadedJob } from '../../src/coordinator/job-machine.ts';
 import { JobSuspended, ShardPending, type WantedShard } from '../../src/coordinator/sharded-sampler.ts';
+import { createAudit, type Audit } from '../../src/coordinator/audit.ts';
+import { queuedParties } from '../../src/coordinator/queued-parties.ts';
 import { numberVar, serviceConfig, type Env, type ShardMessage } from './env.ts';
 import { parseFaults } from './faults.ts';
 
@@ -65,6 +67,14 @@ export class JobObject extends DurableObject<Env> {
   private get timeoutMs() { return numberVar(this.env.IRS_SHARD_TIMEOUT_MS, 120_000, 'IRS_SHARD_TIMEOUT_MS'); }
   private get watchdogMs() { return numberVar(this.env.IRS_WATCHDOG_MS, 30_000, 'IRS_WATCHDOG_MS'); }
   private get maxSends() { return numberVar(this.env.IRS_SHARD_SENDS, 4, 'IRS_SHARD_SENDS'); }
+
+  /** The audit selection's secret: drawn once per job, kept here (consumers can read R2, not this). */
+  private auditKey(): Uint8Array {
+    const sql = this.ctx.storage.sql;
+    sql.exec('CREATE TABLE IF NOT EXISTS audit_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL)');
+    sql.exec('INSERT OR IGNORE INTO audit_key (id, key) VALUES (1, ?)', crypto.getRandomValues(new Uint8Array(32)).buffer);
+    return new Uint8Array(sql.exec<{ key: ArrayBuffer }>('SELECT key FROM audit_key WHERE id = 1').one().key);
+  }
 
   private doc(): JobDoc | undefined {
     const row = this.ctx.storage.sql.exec<{ doc: string }>('SELECT doc FROM job WHERE id = 1').toArray()[0];
@@ -181,13 +191,32 @@ export class JobObject extends DurableObject<Env> {
     try {
       if (this.loaded?.id !== job.id) this.loaded = { id: job.id, job: loadJob(this.cfg, job) };
       const loaded = { ...(await this.loaded.job), job };
-      const deferring = { dispatch: () => Promise.reject(new ShardPending()) };
-      const outcome = await runPlanned(this.cfg, loaded, {
-        sampler: jobSampler(this.store, loaded, deferring, 16),
-        // tune: candidates are compressed by consumers, and each one's shards queued like any other.
-        samplerFor: (model) => jobSampler(this.store, loaded, deferring, 16, undefined, model),
-        compressor: storedCompressor(this.store, loaded),
-      });
+      const req = job.request;
+      const auditRequest = req.kind !== 'tune' ? req.audit : undefined;
+      let outcome;
+      if (auditRequest) {
+        // Audited: the consumers are the parties (queued-parties.ts); every comparison is replayed
+        // from the stored slots on each run, with the job's selection key kept in this object.
+        const audit: Audit = createAudit({
+          remote: queuedParties(this.store, job, () => new Set(audit.status().quarantined.map((q) => q.party))),
+          fraction: auditRequest.fraction, auditor: 'worker', backend: this.cfg.backend, key: this.auditKey(), maxRounds: 8,
+        });
+        const none = { get: async () => undefined, put: async () => {} }; // the parties read the stored results
+        try {
+          outcome = await audit.run(() => runPlanned(this.cfg, loaded, { sampler: jobSampler(this.store, loaded, audit.dispatcher, 16, none) }));
+        } finally {
+          job.audit = audit.status();
+        }
+        if (outcome.kind === 'certificate') outcome.certificate.provenance = audit.provenance();
+      } else {
+        const deferring = { dispatch: () => Promise.reject(new ShardPending()) };
+        outcome = await runPlanned(this.cfg, loaded, {
+          sampler: jobSampler(this.store, loaded, deferring, 16),
+          // tune: candidates are compressed by consumers, and each one's shards queued like any other.
+          samplerFor: (model) => jobSampler(this.store, loaded, deferring, 16, undefined, model),
+          compressor: storedCompressor(this.store, loaded),
+        });
+      }
       await finalize(this.store, job, outcome);
       this.ctx.storage.sql.exec('INSERT OR REPLACE INTO job (id, doc) VALUES (1, ?)', JSON.stringify(job));
       await this.ctx.storage.deleteAlarm();
@@ -203,8 +232,11 @@ export class JobObject extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
     const fresh: string[] = [];
-    for (const { key, request, compress } of shards) {
-      const message = JSON.stringify({ tenant: job.tenant, job: job.id, key, ...(request ? { request } : { compress }) } satisfies ShardMessage);
+    for (const { key, request, compress, avoid, quarantined } of shards) {
+      const body: ShardMessage = request
+        ? { tenant: job.tenant, job: job.id, key, request, ...(avoid ? { avoid } : {}), ...(quarantined ? { quarantined } : {}) }
+        : { tenant: job.tenant, job: job.id, key, compress: compress! };
+      const message = JSON.stringify(body);
       const samples = request ? request.count * request.inputs.length : 0;
       if (sql.exec("INSERT OR IGNORE INTO shards (key, message, samples, state, sends, sent_at) VALUES (?, ?, ?, 'pending', 1, ?)", key, message, samples, now).rowsWritten > 0) {
         fresh.push(message);

@@ -22,6 +22,10 @@ export interface ShardDispatcher {
  */
 export class ShardPending extends Error {
   override name = 'ShardPending';
+  /** What to queue, when it is not the plain shard (an audit's recomputation: its own slot). */
+  constructor(readonly wanted?: WantedShard) {
+    super('shard pending');
+  }
 }
 
 /**
@@ -29,8 +33,12 @@ export class ShardPending extends Error {
  * candidate to compress.
  */
 export type WantedShard =
-  | { key: string; request: ShardRequest; compress?: undefined }
-  | { key: string; compress: CompressTask; request?: undefined };
+  | {
+    key: string; request: ShardRequest; compress?: undefined;
+    /** Audits on a queue (queued-parties.ts): consumers asked to leave it to others, and those that must. */
+    avoid?: string[]; quarantined?: string[];
+  }
+  | { key: string; compress: CompressTask; request?: undefined; avoid?: undefined; quarantined?: undefined };
 
 /**
  * The job cannot go on until these shards are computed (a deferring dispatcher was used). The
@@ -120,7 +128,7 @@ export function shardedSampler(o: ShardedSamplerOptions): Sampler {
             try {
               result = await o.dispatcher.dispatch(request);
             } catch (e) {
-              if (e instanceof ShardPending) { wanted.push({ key, request }); continue; }
+              if (e instanceof ShardPending) { wanted.push(e.wanted ?? { key, request }); continue; }
               throw e;
             }
             checkResponse(request, result);
