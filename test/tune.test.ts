@@ -116,9 +116,14 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     const full = await runCli(['recertify', '--original', at('orig.json'), '--models', paths.join(','), '--np', '1000', ...node, '--out', at('full')]);
     expect(full.code).toBe(0);
     const fullAcc = report.candidates.map((c: { candidate: string }) => certifiedAccuracy(read(join(at('full'), `full-${c.candidate.replace(':', '-')}.json`)).results, 0.5));
-    const firstPassing = fullAcc.findIndex((a: number) => a >= target);
-    expect(firstPassing).toBeGreaterThan(0);
-    expect(names[firstPassing]).toBe(choice);
+    // The choice meets the target in the full recertification too, and tune showed every smaller
+    // candidate to miss it (dropped or missed). Decision mode and a fixed n_p may decide a
+    // borderline input differently (onnxruntime-node's kernels differ by CPU), so a smaller
+    // candidate may still reach the target in the full run: tune's choice is the smallest it
+    // could show to meet it, which is what its certificate states.
+    const chosenIndex = names.indexOf(choice);
+    expect(fullAcc[chosenIndex]).toBeGreaterThanOrEqual(target);
+    for (const c of report.candidates.slice(0, chosenIndex)) expect(['dropped', 'missed']).toContain(c.outcome);
     expect(report.candidates.find((c: { outcome: string }) => c.outcome === 'dropped')).toBeDefined();
     // Larger candidates than the choice are skipped or dropped once the choice is secured.
     const chosenAt = names.indexOf(choice);
