@@ -23,7 +23,7 @@ import { runRecertifyCandidates } from '../jobs/recertify-job.ts';
 import { DEFAULT_FIRST_STAGE, DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
 import { parseCandidates, runTuneJob, tuneSummary } from '../jobs/tune-job.ts';
 import { runPredictJob } from '../jobs/predict-job.ts';
-import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
+import type { Certificate } from '../protocol/certificate.ts';
 import { TOOL } from '../version.ts';
 import { sha256Hex } from '../util/digest.ts';
 import {
@@ -379,7 +379,7 @@ export function buildProgram(): Command {
     if (o.models !== undefined && o.tsv) throw new UserError('--tsv names one file; with --models, convert each certificate with irs report or GET /v1/certificates');
     const sequential = sequentialFrom(o);
     const original = readCertificate(o.original);
-    const op = original.params as CertifyParamsDoc;
+    const op = original.params;
     if (o.sigma !== undefined && o.sigma !== op.sigma) {
       throw new UserError(`--sigma ${o.sigma} differs from the original certificate's sigma ${op.sigma}; IRS replays the original noise`);
     }
@@ -404,7 +404,7 @@ export function buildProgram(): Command {
       const recorded = classifiers.map((c) => recordedBackend(c, remote));
       let certs: Certificate[];
       if (o.baseline) {
-        const n0 = o.n0 ?? op.n0;
+        const n0 = o.n0 ?? (original.kind === 'recertify' ? undefined : original.params.n0);
         const bar = progressBar('baseline', data.inputs.length * (n0 + o.np), !!o.quiet);
         const compute = () => runCertifyJob({
           classifier: recorded[0], model: models[0].ref, data, sampler: samplers?.[0],
@@ -480,7 +480,7 @@ export function buildProgram(): Command {
       }
       const candidates = parseCandidates(o.candidates);
       const original = readCertificate(o.original);
-      const op = original.params as CertifyParamsDoc;
+      const op = original.params;
       if (original.kind !== 'certify') throw new UserError(`--original is a ${original.kind} certificate; tune needs the certify certificate of --model`);
       if (o.np > op.n) throw new UserError(`--np ${o.np} exceeds the original certificate's n = ${op.n}`);
       if (o.firstStage > o.np) throw new UserError(`--first-stage ${o.firstStage} exceeds --np ${o.np}`);

@@ -128,7 +128,7 @@ export interface TuneResult {
 export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
   const { target, data } = job;
   if (job.candidates.length === 0) throw new UserError('no candidates to tune over');
-  const sigma = (job.original.params as { sigma: number }).sigma;
+  const sigma = job.original.params.sigma;
   const compressed: { spec: CandidateSpec; name: string; bytes: Uint8Array; sha256: string; gzip: number }[] = [];
   for (const spec of job.candidates) {
     const calibration = spec.method === 'int8'
@@ -205,7 +205,7 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
       };
     });
     const chosen = compressed.findIndex((_, m) => reports[m].outcome === 'met');
-    const alpha = (job.original.params as { alpha: number }).alpha;
+    const alpha = job.original.params.alpha;
     const levels = branchLevels({ alpha, alphaZeta: job.alphaZeta, candidates: compressed.length });
     return {
       target,

@@ -153,15 +153,13 @@ export interface CacheRef {
   samples: number;
 }
 
-export interface Certificate {
+interface CertificateBase {
   format: typeof CERTIFICATE_FORMAT;
   id: string;
-  kind: CertificateKind;
   createdAt: string;
   tool: { name: string; version: string };
   model: ModelRef;
   data: DataRef;
-  params: CertifyParamsDoc | IrsParamsDoc;
   /** recertify: the certificate whose cache was used; baseline: the one it is compared with. */
   original?: OriginalRef;
   /** certify: the IRS cache written beside the certificate. */
@@ -180,6 +178,36 @@ export interface Certificate {
   guarantee?: Guarantee;
 }
 
+/** From scratch: Cohen et al.'s CERTIFY (kind certify writes the IRS cache too). */
+export interface CertifyCertificate extends CertificateBase {
+  kind: 'certify';
+  params: CertifyParamsDoc;
+}
+
+/** RS from scratch on a modified model, compared with the IRS run of the same question (`original`). */
+export interface BaselineCertificate extends CertificateBase {
+  kind: 'baseline';
+  params: CertifyParamsDoc;
+}
+
+/** IRS: the modified model recertified from the original's cache (`original`). */
+export interface RecertifyCertificate extends CertificateBase {
+  kind: 'recertify';
+  params: IrsParamsDoc;
+}
+
+/** A certificate of any kind, discriminated by `kind`: checking `cert.kind` narrows `cert.params`. */
+export type Certificate = CertifyCertificate | BaselineCertificate | RecertifyCertificate;
+
+/** The certificate of one kind (`CertificateOf<'recertify'>`). */
+export type CertificateOf<K extends CertificateKind> = Extract<Certificate, { kind: K }>;
+
+/** A certificate's kind with its params, still discriminated (what the guarantee is derived from). */
+export type KindAndParams<C = Certificate> = C extends Certificate ? Pick<C, 'kind' | 'params'> : never;
+
+/** Parameters that are execution details: recorded, but not part of the id. */
+const EXECUTION_DETAILS: ReadonlySet<string> = new Set(['batchSize', 'backend', 'adapter', 'cacheBackend', 'cacheAdapter']);
+
 /**
  * A certificate's id: a digest of what determines its results (kind, model, inputs, the
  * parameters that change outcomes, the original). Repeating a job gives the same id, so
@@ -187,7 +215,7 @@ export interface Certificate {
  * because they are execution details, recorded but not part of what was asked.
  */
 export async function certificateId(c: Pick<Certificate, 'kind' | 'model' | 'data' | 'params' | 'original'>): Promise<string> {
-  const { batchSize: _b, backend: _k, adapter: _a, cacheBackend: _cb, cacheAdapter: _ca, ...params } = c.params as IrsParamsDoc;
+  const params = Object.fromEntries(Object.entries(c.params).filter(([k]) => !EXECUTION_DETAILS.has(k)));
   const key = canonicalJson({ kind: c.kind, model: c.model.sha256, data: c.data.inputsSha256, params, original: c.original?.id ?? null });
   return (await sha256Hex(new TextEncoder().encode(key))).slice(0, 32);
 }

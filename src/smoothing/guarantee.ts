@@ -8,7 +8,7 @@
  */
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { branchLevels } from './irs.ts';
-import type { CertifyParamsDoc, IrsParamsDoc, SequentialDoc } from '../protocol/certificate.ts';
+import type { KindAndParams, CertifyParamsDoc, IrsParamsDoc, SequentialDoc } from '../protocol/certificate.ts';
 
 export interface Guarantee {
   /**
@@ -78,7 +78,7 @@ export function recertifyGuarantee(p: Pick<IrsParamsDoc, 'alpha' | 'alphaZeta' |
 }
 
 /** The guarantee a certificate's parameters imply (what a reader should trust, not the stored copy). */
-export function guaranteeFor(c: { kind: string; params: CertifyParamsDoc | IrsParamsDoc }): Guarantee {
-  if (c.kind === 'recertify') return recertifyGuarantee(c.params as IrsParamsDoc);
-  return certifyGuarantee(c.params as CertifyParamsDoc, c.kind === 'baseline' ? 'baseline' : 'certify');
+export function guaranteeFor(c: KindAndParams): Guarantee {
+  if (c.kind === 'recertify') return recertifyGuarantee(c.params);
+  return certifyGuarantee(c.params, c.kind);
 }
