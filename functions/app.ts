@@ -30,7 +30,7 @@ import { runJob } from '../src/coordinator/job-runner.ts';
 import { pendingJobs, readCertificate, readJson, submitJob } from '../src/coordinator/job-machine.ts';
 import { CompressRequest, describeIssues, JobRequest, ShardRequest, type JobDoc } from '../src/protocol/schemas.ts';
 import { certificateTsv } from '../src/protocol/tsv.ts';
-import { parseNpy } from '../src/data/npy-codec.ts';
+import { parseNpy } from '../src/protocol/npy-codec.ts';
 import { decodeModel, validateGraph } from '../src/onnx/model.ts';
 import { compressModel, trainingSigma } from '../src/onnx/compress/index.ts';
 import { sha256Hex } from '../src/util/digest.ts';

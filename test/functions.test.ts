@@ -13,7 +13,7 @@ import { runRecertifyJob } from '../src/jobs/recertify-job.ts';
 import { compressModel } from '../src/onnx/compress/index.ts';
 import { selectIndices } from '../src/data/dataset.ts';
 import { sha256Hex } from '../src/util/digest.ts';
-import { encodeNpy } from '../src/data/npy-codec.ts';
+import { encodeNpy } from '../src/protocol/npy-codec.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 import { signShardRequest } from '../src/service/signing.ts';
 import { TEST_BACKEND } from './helpers/backend.ts';

@@ -28,7 +28,7 @@ import { checkOriginal, runRecertifyJob } from '../jobs/recertify-job.ts';
 import { runTuneJob, tuneSummary, type TuneResult } from '../jobs/tune-job.ts';
 import { preflight, type JobInputs } from '../jobs/common.ts';
 import { selectIndices } from '../data/dataset.ts';
-import { encodeNpy, parseNpy } from '../data/npy-codec.ts';
+import { encodeNpy, parseNpy } from '../protocol/npy-codec.ts';
 import type { Certificate, CertificateOf, ModelRef } from '../protocol/certificate.ts';
 import type { DataSpec, JobDoc, JobRequest, SequentialRequest, ShardResponse } from '../protocol/schemas.ts';
 import { DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';

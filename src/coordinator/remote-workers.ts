@@ -15,7 +15,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeNpy } from '../data/npy-codec.ts';
+import { encodeNpy } from '../protocol/npy-codec.ts';
 import { UserError } from '../errors.ts';
 import type { BackendName } from '../inference/classifier.ts';
 import { ShardResponse, type ShardRequest } from '../protocol/schemas.ts';

@@ -6,7 +6,7 @@ import { localMultiSampler, singleModel, type MultiSampler, type Sampler } from 
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { recertifyMany, type CandidateControl, type Progress, type RecertifiedInput } from '../smoothing/irs.ts';
 import { describeSequential, type SequentialOptions } from '../smoothing/sequential.ts';
-import { decodeCache } from '../store/cache-codec.ts';
+import { decodeCache } from '../protocol/cache-codec.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';
 import { IntegrityError, UserError } from '../errors.ts';

@@ -3,7 +3,6 @@
  * reproduce it, and per-input results in Cohen et al.'s columns plus what IRS adds.
  */
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
-import type { Guarantee } from '../smoothing/guarantee.ts';
 
 export const CERTIFICATE_FORMAT = 'irs-edge/certificate@1';
 
@@ -153,6 +152,19 @@ export interface CacheRef {
   samples: number;
 }
 
+/** What a certificate promises (derived from its params by smoothing/guarantee.ts guaranteeFor). */
+export interface Guarantee {
+  /**
+   * Per input: the probability, over the noise, that the certificate's class and radius are
+   * wrong for the smoothed classifier (class not its top class, or radius above its true one).
+   */
+  failureProbability: number;
+  /** How failureProbability follows from the bounds' levels. */
+  derivation: string;
+  /** What the failure probability does not account for. */
+  caveats: string[];
+}
+
 interface CertificateBase {
   format: typeof CERTIFICATE_FORMAT;
   id: string;
@@ -167,10 +179,10 @@ interface CertificateBase {
   results: InputResult[];
   summary: Summary;
   /**
-   * Fan-out: who computed each shard and which shards were audited (coordinator/audit.ts).
+   * Fan-out: who computed each shard and which shards were audited (protocol/provenance.ts; coordinator/audit.ts computes it).
    * Not part of the id: it records how the results were obtained, not what they are.
    */
-  provenance?: import('../coordinator/audit.ts').Provenance;
+  provenance?: import('./provenance.ts').Provenance;
   /**
    * What the certificate promises (smoothing/guarantee.ts): derived from params, so not part of
    * the id. Certificates written before it existed lack it; readers rebuild it (guaranteeFor).

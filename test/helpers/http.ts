@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { loadMnist } from '../../src/data/mnist.ts';
-import { encodeNpy } from '../../src/data/npy-codec.ts';
+import { encodeNpy } from '../../src/protocol/npy-codec.ts';
 import type { Certificate } from '../../src/protocol/certificate.ts';
 import { TEST_BACKEND } from './backend.ts';
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadMnist } from '../../src/data/mnist.ts';
-import { encodeNpy } from '../../src/data/npy-codec.ts';
+import { encodeNpy } from '../../src/protocol/npy-codec.ts';
 import type { Certificate } from '../../src/protocol/certificate.ts';
 import { freePort, waitForHealth, type Fetcher } from './http.ts';
 
