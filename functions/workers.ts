@@ -15,7 +15,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
-import { createService, type Service } from './app.ts';
+import { createService, type Service } from '../src/http/app.ts';
 import { registerOrtModule } from '../src/inference/index.ts';
 import { keys } from '../src/service/keys.ts';
 import { ClassifierCache } from '../src/service/models.ts';

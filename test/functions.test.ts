@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createService, type Service } from '../functions/app.ts';
+import { createService, type Service } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { loadClassifier } from '../src/inference/index.ts';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createService } from '../functions/app.ts';
+import { createService } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { certificateId, type Certificate, type CertificateOf } from '../src/protocol/certificate.ts';

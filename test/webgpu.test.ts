@@ -17,7 +17,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHealth, type Fetcher } from './helpers/http.ts';
-import { createService, type Service } from '../functions/app.ts';
+import { createService, type Service } from '../src/http/app.ts';
 import { FileStore } from '../src/store/fs.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';

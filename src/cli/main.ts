@@ -703,7 +703,7 @@ export function buildProgram(): Command {
     .action(async (o) => {
       const tokens = parseTokens([o.tokens ?? process.env.IRS_TOKENS, o.token ? `default:${o.token}` : ''].filter(Boolean).join(','));
       if (tokens.size === 0) throw new UserError('serve needs at least one token: --token T, --tokens tenant:token,… or IRS_TOKENS');
-      const { serve } = await import('../../functions/node.ts');
+      const { serve } = await import('../http/node.ts');
       const s = await serve({
         port: o.port, host: o.host, store: o.store, tokens, backend: o.backend === 'auto' ? undefined : o.backend,
         workerToken: o.workerToken ?? process.env.IRS_WORKER_TOKEN,

@@ -51,7 +51,7 @@ export async function waitForHealth(base: string, what: string, log: () => strin
 
 /** The reference: the same small certify job run by Node in-process, on a memory store. */
 export async function certifyInProcess(token: string, tenant: string): Promise<Certificate> {
-  const { createService } = await import('../../functions/app.ts');
+  const { createService } = await import('../../src/http/app.ts');
   const { MemoryStore } = await import('../../src/store/memory.ts');
   const node = createService({ store: new MemoryStore(), tokens: new Map([[token, tenant]]), workers: [], backend: TEST_BACKEND });
   return certifyOverHttp(async (p, init) => {
