@@ -11,7 +11,7 @@
 import { createService } from '../src/http/app.ts';
 import { configFromEnv } from '../src/http/config.ts';
 import { openStore } from '../src/store/url.ts';
-import type { BackendName } from '../src/inference/backend.ts';
+import type { BackendChoice, BackendName } from '../src/inference/backend.ts';
 import { requestAdapter, requireAdapter, type AdapterInfo } from '../src/inference/webgpu.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import type { Dataset } from '../src/data/dataset.ts';
@@ -22,7 +22,7 @@ declare const Deno: {
 };
 
 /** The backends onnxruntime-web offers under Deno. */
-const DENO_BACKENDS = ['wasm', 'webgpu', 'auto'] as const;
+const DENO_BACKENDS = ['wasm', 'webgpu', 'auto'] as const satisfies readonly BackendChoice[];
 
 async function chooseBackend(requested: (typeof DENO_BACKENDS)[number]): Promise<{ backend: BackendName; adapter?: AdapterInfo }> {
   if (requested === 'wasm') return { backend: 'wasm' };

@@ -6,6 +6,7 @@ import type { DurableObjectState } from 'cloudflare:workers';
 import { R2Store, type R2BucketLike } from '../../src/store/r2.ts';
 import type { ServiceConfig } from '../../src/service/runtime.ts';
 import { configFromEnv } from '../../src/http/config.ts';
+import type { BackendChoice } from '../../src/inference/backend.ts';
 import type { JobDoc, ShardRequest } from '../../src/protocol/schemas.ts';
 
 /** One shard of one job, as a queue message: small, everything large is an R2 key. */
@@ -66,7 +67,7 @@ export interface Env {
 }
 
 /** Workers run shards on onnxruntime-web's wasm build, fanned out through the queue (no worker URLs). */
-const WORKERS_BACKENDS = ['wasm'] as const;
+const WORKERS_BACKENDS = ['wasm'] as const satisfies readonly BackendChoice[];
 
 export function serviceConfig(env: Env): ServiceConfig {
   const { tokens, workerToken, backend } = configFromEnv(env, WORKERS_BACKENDS);
