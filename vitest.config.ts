@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Three projects, so a developer can run the fast ones alone (`npm run test:unit`);
 // `npm test` runs all three. A new test file lands in `integration` unless listed here.
-const unit = ['stats', 'noise', 'smoothing', 'sequential', 'formats', 'openapi'].map((n) => `test/${n}.test.ts`);
+const unit = ['stats', 'noise', 'smoothing', 'sequential', 'formats', 'openapi', 'layout'].map((n) => `test/${n}.test.ts`);
 const long = ['demo', 'soundness', 'mnist-e2e', 'load', 'fuzz', 'fuzz-cli', 'tune'].map((n) => `test/${n}.test.ts`);
 
 export default defineConfig({

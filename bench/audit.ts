@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createService } from '../functions/app.ts';
+import { createService } from '../src/http/app.ts';
 import { FileStore } from '../src/store/fs.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { startServe, type ServeProcess } from '../test/helpers/servers.ts';

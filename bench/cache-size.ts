@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { decodeCache } from '../src/store/cache-codec.ts';
+import { decodeCache } from '../src/protocol/cache-codec.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 
 const { values } = parseArgs({ options: { certificate: { type: 'string' }, cache: { type: 'string' } } });

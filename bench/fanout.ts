@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createService } from '../functions/app.ts';
+import { createService } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { FileStore } from '../src/store/fs.ts';
 import { loadMnist } from '../src/data/mnist.ts';

@@ -1,17 +1,17 @@
 /**
  * Deno entry:
  *   deno run --allow-net --allow-read --allow-write --allow-env --allow-ffi functions/deno.ts
- * Configuration from the environment: IRS_PORT (8787), IRS_HOST (127.0.0.1), IRS_STORE
- * (file:./irs-data), IRS_TOKENS (tenant:token,…), IRS_WORKER_TOKEN, IRS_WORKERS, IRS_BACKEND.
- * Shards run on onnxruntime-web. IRS_BACKEND=webgpu or wasm picks one (webgpu fails at start
- * when Deno offers no adapter); unset or `auto` picks WebGPU only on a hardware adapter, since a
- * software one such as Mesa's llvmpipe (DENO_WEBGPU_BACKEND=gl on a machine without a GPU) is
- * correct but far slower than wasm.
+ * Configuration from the environment (src/http/config.ts): IRS_PORT (8787), IRS_HOST
+ * (127.0.0.1), IRS_STORE (file:./irs-data), IRS_TOKENS (tenant:token,…), IRS_WORKER_TOKEN,
+ * IRS_WORKERS, IRS_BACKEND. Shards run on onnxruntime-web. IRS_BACKEND=webgpu or wasm picks one
+ * (webgpu fails at start when Deno offers no adapter); unset or `auto` picks WebGPU only on a
+ * hardware adapter, since a software one such as Mesa's llvmpipe (DENO_WEBGPU_BACKEND=gl on a
+ * machine without a GPU) is correct but far slower than wasm.
  */
-import { createService } from './app.ts';
+import { createService } from '../src/http/app.ts';
+import { configFromEnv } from '../src/http/config.ts';
 import { openStore } from '../src/store/url.ts';
-import { parseTokens } from '../src/service/runtime.ts';
-import type { BackendName } from '../src/inference/classifier.ts';
+import type { BackendChoice, BackendName } from '../src/inference/backend.ts';
 import { requestAdapter, requireAdapter, type AdapterInfo } from '../src/inference/webgpu.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import type { Dataset } from '../src/data/dataset.ts';
@@ -21,10 +21,12 @@ declare const Deno: {
   serve(options: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, handler: (r: Request) => Response | Promise<Response>): unknown;
 };
 
-async function chooseBackend(requested: string | undefined): Promise<{ backend: BackendName; adapter?: AdapterInfo }> {
+/** The backends onnxruntime-web offers under Deno. */
+const DENO_BACKENDS = ['wasm', 'webgpu', 'auto'] as const satisfies readonly BackendChoice[];
+
+async function chooseBackend(requested: (typeof DENO_BACKENDS)[number]): Promise<{ backend: BackendName; adapter?: AdapterInfo }> {
   if (requested === 'wasm') return { backend: 'wasm' };
   if (requested === 'webgpu') return { backend: 'webgpu', adapter: (await requireAdapter()).info };
-  if (requested !== undefined && requested !== '' && requested !== 'auto') throw new Error(`IRS_BACKEND=${requested}: choose wasm, webgpu or auto`);
   const found = await requestAdapter();
   return found && !found.info.fallback ? { backend: 'webgpu', adapter: found.info } : { backend: 'wasm' };
 }
@@ -37,20 +39,21 @@ const dataset = (source: string): Dataset => {
   return ds;
 };
 
-const env = Deno.env.toObject();
-const { backend, adapter } = await chooseBackend(env.IRS_BACKEND);
+const vars = Deno.env.toObject();
+const env = configFromEnv(vars, DENO_BACKENDS);
+const { backend, adapter } = await chooseBackend(env.backend);
 const service = createService({
-  store: await openStore(env.IRS_STORE ?? 'file:./irs-data', env),
-  tokens: parseTokens(env.IRS_TOKENS),
-  workerToken: env.IRS_WORKER_TOKEN,
-  workers: (env.IRS_WORKERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  store: await openStore(env.store, vars),
+  tokens: env.tokens,
+  workerToken: env.workerToken,
+  workers: env.workers,
   backend,
   adapter,
   dataset,
 });
 await service.resumePending();
 Deno.serve({
-  hostname: env.IRS_HOST ?? '127.0.0.1',
-  port: Number(env.IRS_PORT ?? 8787),
+  hostname: env.host,
+  port: env.port,
   onListen: ({ hostname, port }) => console.log(`irs-edge serving on http://${hostname}:${port} (deno, ${backend}${adapter ? `: ${adapter.description || adapter.vendor}${adapter.fallback ? ', software adapter' : ''}` : ''})`),
 }, service.app.fetch);

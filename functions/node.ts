@@ -1,56 +1,14 @@
-/** Node entry: `irs serve` serves the functions with @hono/node-server. */
-import { serve as serveNode, type ServerType } from '@hono/node-server';
-import { createService, type Service } from './app.ts';
-import { defaultFastBackend, type BackendName } from '../src/inference/index.ts';
-import { openStore } from '../src/store/url.ts';
-import { loadMnist } from '../src/data/mnist.ts';
-import type { Dataset } from '../src/data/dataset.ts';
-import type { ServiceConfig } from '../src/service/runtime.ts';
+/**
+ * Node entry, configured from the environment like the Deno entry (src/http/config.ts):
+ *   npx tsx functions/node.ts
+ * IRS_BACKEND is auto (onnxruntime-node where it is installed, else wasm), wasm, node or webgpu.
+ * `irs serve` serves the same functions with flags (src/http/node.ts).
+ */
+import { serve } from '../src/http/node.ts';
+import { configFromEnv } from '../src/http/config.ts';
+import { BACKEND_CHOICES } from '../src/inference/backend.ts';
 
-export interface NodeServeOptions {
-  port: number;
-  host?: string;
-  store: string;
-  tokens: Map<string, string>;
-  workerToken?: string;
-  workers?: string[];
-  backend?: BackendName;
-  maxConcurrentShards?: number;
-  workerId?: string;
-  fanOut?: ServiceConfig['fanOut'];
-}
-
-const datasets = new Map<string, Dataset>();
-function bundledDataset(source: string): Dataset {
-  let ds = datasets.get(source);
-  if (!ds) {
-    ds = loadMnist(source === 'mnist:train' ? 'train' : 'test');
-    datasets.set(source, ds);
-  }
-  return ds;
-}
-
-export async function serve(o: NodeServeOptions): Promise<{ service: Service; server: ServerType; url: string; close(): Promise<void> }> {
-  const service = createService({
-    store: await openStore(o.store, process.env),
-    tokens: o.tokens,
-    workerToken: o.workerToken,
-    workers: o.workers ?? [],
-    backend: o.backend ?? (await defaultFastBackend()),
-    dataset: bundledDataset,
-    maxConcurrentShards: o.maxConcurrentShards,
-    workerId: o.workerId,
-    fanOut: o.fanOut,
-  });
-  const host = o.host ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serveNode({ fetch: service.app.fetch, port: o.port, hostname: host }, () => resolve(s));
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  await service.resumePending();
-  return {
-    service, server, url: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+const env = configFromEnv(process.env, BACKEND_CHOICES);
+const s = await serve({ ...env, backend: env.backend === 'auto' ? undefined : env.backend });
+console.log(`irs-edge serving on ${s.url} (node, store ${env.store}, ${env.tokens.size} token${env.tokens.size === 1 ? '' : 's'})`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void s.close());

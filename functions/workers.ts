@@ -15,9 +15,8 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
-import { createService, type Service } from './app.ts';
+import { createService, type Service } from '../src/http/app.ts';
 import { registerOrtModule } from '../src/inference/index.ts';
-import type { OrtModule } from '../src/inference/ort.ts';
 import { keys } from '../src/service/keys.ts';
 import { ClassifierCache } from '../src/service/models.ts';
 import { executeShard, InputsCache } from '../src/service/shard.ts';
@@ -34,11 +33,11 @@ import { TOOL } from '../src/version.ts';
 export { JobObject } from './workers/job-object.ts';
 
 const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
-(WebAssembly as unknown as { instantiate: unknown }).instantiate = async (source: unknown, imports?: WebAssembly.Imports) =>
-  source instanceof WebAssembly.Module ? instantiate(source, imports) : { instance: await instantiate(ortWasm, imports), module: ortWasm };
+Reflect.set(WebAssembly, 'instantiate', async (source: unknown, imports?: WebAssembly.Imports) =>
+  source instanceof WebAssembly.Module ? instantiate(source, imports) : { instance: await instantiate(ortWasm, imports), module: ortWasm });
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmBinary = new Uint8Array([0, 97, 115, 109]); // placeholder: never compiled, see above
-registerOrtModule('wasm', ort as unknown as OrtModule);
+registerOrtModule('wasm', ort);
 
 // Isolate-wide: loaded sessions and parsed inputs serve every shard this isolate computes.
 const classifiers = new ClassifierCache('wasm');

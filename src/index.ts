@@ -14,6 +14,7 @@ export { runShard, type ShardSpec } from './smoothing/sampler.ts';
 export { ShardMerger } from './smoothing/merge.ts';
 export { certifiedAccuracy, averageCertifiedRadius } from './smoothing/metrics.ts';
 export { loadClassifier, type Classifier, type BackendName } from './inference/index.ts';
+export { BACKEND_NAMES, ONNX_BACKENDS, registerBackend, type Backend, type BackendChoice } from './inference/backend.ts';
 export { LinearClassifier } from './inference/linear.ts';
 export { checkBatchInvariance, makeProbes } from './inference/batch-invariance.ts';
 export { runCertifyJob } from './jobs/certify-job.ts';
@@ -21,4 +22,4 @@ export { runRecertifyJob, runRecertifyCandidates } from './jobs/recertify-job.ts
 export { runTuneJob, parseCandidates, type TuneJob, type TuneResult } from './jobs/tune-job.ts';
 export { compressModel, METHODS, type Method } from './onnx/compress/index.ts';
 export { evaluateGate, parseAccuracyFloor } from './report/gate.ts';
-export type { Certificate, InputResult } from './protocol/certificate.ts';
+export type { Certificate, CertificateOf, InputResult } from './protocol/certificate.ts';

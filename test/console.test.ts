@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { driveConsole, type ConsoleRun } from './helpers/console.ts';
 import { WranglerDev } from './helpers/jobs.ts';
-import { serve } from '../functions/node.ts';
+import { serve } from '../src/http/node.ts';
 
 const SHOTS = 'out/console';
 

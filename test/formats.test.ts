@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { decodeCache, encodeCache, type CacheHeader } from '../src/store/cache-codec.ts';
+import { decodeCache, encodeCache, type CacheHeader } from '../src/protocol/cache-codec.ts';
 import { encodeNpy, parseNpy } from '../src/data/npy.ts';
 import { parseIdx } from '../src/data/mnist.ts';
 import { radius3, timedelta } from '../src/cli/io.ts';

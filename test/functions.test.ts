@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createService, type Service } from '../functions/app.ts';
+import { createService, type Service } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { loadClassifier } from '../src/inference/index.ts';
@@ -13,7 +13,7 @@ import { runRecertifyJob } from '../src/jobs/recertify-job.ts';
 import { compressModel } from '../src/onnx/compress/index.ts';
 import { selectIndices } from '../src/data/dataset.ts';
 import { sha256Hex } from '../src/util/digest.ts';
-import { encodeNpy } from '../src/data/npy-codec.ts';
+import { encodeNpy } from '../src/protocol/npy-codec.ts';
 import type { Certificate } from '../src/protocol/certificate.ts';
 import { signShardRequest } from '../src/service/signing.ts';
 import { TEST_BACKEND } from './helpers/backend.ts';

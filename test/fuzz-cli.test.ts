@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
-import { encodeNpy } from '../src/data/npy-codec.ts';
+import { encodeNpy } from '../src/protocol/npy-codec.ts';
 import { philox4x32 } from '../src/noise/philox.ts';
 import { TEST_BACKEND } from './helpers/backend.ts';
 

@@ -7,10 +7,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createService, type Service } from '../functions/app.ts';
+import { createService, type Service } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
-import { encodeNpy } from '../src/data/npy-codec.ts';
+import { encodeNpy } from '../src/protocol/npy-codec.ts';
 import { philox4x32 } from '../src/noise/philox.ts';
 import { TEST_BACKEND } from './helpers/backend.ts';
 

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createService } from '../functions/app.ts';
+import { createService } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
-import { certificateId, type Certificate } from '../src/protocol/certificate.ts';
+import { certificateId, type Certificate, type CertificateOf } from '../src/protocol/certificate.ts';
 
 const MODEL = readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.meta.url));
 const TOKEN = 'token-alice';
@@ -31,7 +31,7 @@ describe('API: integrity of the original certificate', () => {
     await s.idle();
     const done = (await call('GET', `/v1/jobs/${job.json.id}`)).json;
     expect(done.status, done.error).toBe('done');
-    const cert: Certificate = (await call('GET', `/v1/certificates/${done.certificateId}`)).json;
+    const cert: CertificateOf<'certify'> = (await call('GET', `/v1/certificates/${done.certificateId}`)).json;
     const cache = (await store.get(`tenants/alice/certificates/${cert.id}.cache`))!;
     const put = async (c: Certificate) => {
       await store.put(`tenants/alice/certificates/${c.id}.json`, new TextEncoder().encode(JSON.stringify(c)), { contentType: 'application/json' });

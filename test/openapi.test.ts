@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { createService } from '../functions/app.ts';
-import { openApiDocument, ROUTES } from '../functions/openapi.ts';
+import { createService } from '../src/http/app.ts';
+import { openApiDocument, ROUTES } from '../src/http/openapi.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { IrsApiError, IrsClient } from 'irs-edge/client';

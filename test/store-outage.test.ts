@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createService, type Service } from '../functions/app.ts';
+import { createService, type Service } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { StoreError, type ObjectStore } from '../src/store/types.ts';
 import { loadMnist } from '../src/data/mnist.ts';

@@ -122,7 +122,7 @@ describe('S3Store on Swift: authentication and server quirks', () => {
 
 describe('the HTTP functions on Swift (S3 with real SigV4)', () => {
   it('certify, then recertify from the cache the first job wrote to the bucket', async () => {
-    const { createService } = await import('../functions/app.ts');
+    const { createService } = await import('../src/http/app.ts');
     const { loadMnist } = await import('../src/data/mnist.ts');
     const { readFileSync } = await import('node:fs');
     const mnist = loadMnist('test');

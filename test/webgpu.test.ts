@@ -17,12 +17,12 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHealth, type Fetcher } from './helpers/http.ts';
-import { createService, type Service } from '../functions/app.ts';
+import { createService, type Service } from '../src/http/app.ts';
 import { FileStore } from '../src/store/fs.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
-import { encodeNpy } from '../src/data/npy-codec.ts';
-import { decodeCache } from '../src/store/cache-codec.ts';
+import { encodeNpy } from '../src/protocol/npy-codec.ts';
+import { decodeCache } from '../src/protocol/cache-codec.ts';
 import { keys } from '../src/service/keys.ts';
 import { compressModel } from '../src/onnx/compress/index.ts';
 import type { Certificate, IrsParamsDoc } from '../src/protocol/certificate.ts';

@@ -4,7 +4,9 @@
  */
 import type { DurableObjectState } from 'cloudflare:workers';
 import { R2Store, type R2BucketLike } from '../../src/store/r2.ts';
-import { parseTokens, type ServiceConfig } from '../../src/service/runtime.ts';
+import type { ServiceConfig } from '../../src/service/runtime.ts';
+import { configFromEnv } from '../../src/http/config.ts';
+import type { BackendChoice } from '../../src/inference/backend.ts';
 import type { CompressTask, JobDoc, ShardRequest } from '../../src/protocol/schemas.ts';
 
 /**
@@ -73,14 +75,12 @@ export interface Env {
   IRS_FAULTS?: string;
 }
 
+/** Workers run shards on onnxruntime-web's wasm build, fanned out through the queue (no worker URLs). */
+const WORKERS_BACKENDS = ['wasm'] as const satisfies readonly BackendChoice[];
+
 export function serviceConfig(env: Env): ServiceConfig {
-  return {
-    store: new R2Store(env.IRS_BUCKET),
-    tokens: parseTokens(env.IRS_TOKENS),
-    workerToken: env.IRS_WORKER_TOKEN,
-    workers: [],
-    backend: 'wasm',
-  };
+  const { tokens, workerToken, backend } = configFromEnv(env, WORKERS_BACKENDS);
+  return { store: new R2Store(env.IRS_BUCKET), tokens, workerToken, workers: [], backend };
 }
 
 export function numberVar(value: string | undefined, fallback: number, name: string): number {

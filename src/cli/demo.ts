@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createService } from '../../functions/app.ts';
+import { createService } from '../http/app.ts';
 import { IrsClient, type JobRequestInput, type JobView } from '../client/index.ts';
 import { defaultFastBackend, type BackendName } from '../inference/index.ts';
 import { FileStore } from '../store/fs.ts';

@@ -24,7 +24,7 @@ import { runRecertifyCandidates } from '../jobs/recertify-job.ts';
 import { DEFAULT_FIRST_STAGE, DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
 import { parseCandidates, runTuneJob, tuneSummary, type CompressedCandidate } from '../jobs/tune-job.ts';
 import { runPredictJob } from '../jobs/predict-job.ts';
-import type { Certificate, CertifyParamsDoc } from '../protocol/certificate.ts';
+import type { Certificate } from '../protocol/certificate.ts';
 import { TOOL } from '../version.ts';
 import { sha256Hex } from '../util/digest.ts';
 import {
@@ -380,7 +380,7 @@ export function buildProgram(): Command {
     if (o.models !== undefined && o.tsv) throw new UserError('--tsv names one file; with --models, convert each certificate with irs report or GET /v1/certificates');
     const sequential = sequentialFrom(o);
     const original = readCertificate(o.original);
-    const op = original.params as CertifyParamsDoc;
+    const op = original.params;
     if (o.sigma !== undefined && o.sigma !== op.sigma) {
       throw new UserError(`--sigma ${o.sigma} differs from the original certificate's sigma ${op.sigma}; IRS replays the original noise`);
     }
@@ -405,7 +405,7 @@ export function buildProgram(): Command {
       const recorded = classifiers.map((c) => recordedBackend(c, remote));
       let certs: Certificate[];
       if (o.baseline) {
-        const n0 = o.n0 ?? op.n0;
+        const n0 = o.n0 ?? (original.kind === 'recertify' ? undefined : original.params.n0);
         const bar = progressBar('baseline', data.inputs.length * (n0 + o.np), !!o.quiet);
         const compute = () => runCertifyJob({
           classifier: recorded[0], model: models[0].ref, data, sampler: samplers?.[0],
@@ -481,7 +481,7 @@ export function buildProgram(): Command {
       }
       const candidates = parseCandidates(o.candidates);
       const original = readCertificate(o.original);
-      const op = original.params as CertifyParamsDoc;
+      const op = original.params;
       if (original.kind !== 'certify') throw new UserError(`--original is a ${original.kind} certificate; tune needs the certify certificate of --model`);
       if (o.np > op.n) throw new UserError(`--np ${o.np} exceeds the original certificate's n = ${op.n}`);
       if (o.firstStage > o.np) throw new UserError(`--first-stage ${o.firstStage} exceeds --np ${o.np}`);
@@ -704,7 +704,7 @@ export function buildProgram(): Command {
     .action(async (o) => {
       const tokens = parseTokens([o.tokens ?? process.env.IRS_TOKENS, o.token ? `default:${o.token}` : ''].filter(Boolean).join(','));
       if (tokens.size === 0) throw new UserError('serve needs at least one token: --token T, --tokens tenant:token,… or IRS_TOKENS');
-      const { serve } = await import('../../functions/node.ts');
+      const { serve } = await import('../http/node.ts');
       const s = await serve({
         port: o.port, host: o.host, store: o.store, tokens, backend: o.backend === 'auto' ? undefined : o.backend,
         workerToken: o.workerToken ?? process.env.IRS_WORKER_TOKEN,

@@ -1,6 +1,7 @@
 /** Strict parsers for numeric CLI options: a bad value is an error naming the option. */
 import { InvalidArgumentError } from 'commander';
 import { MIN_ALPHA } from '../stats/index.ts';
+import { BACKEND_CHOICES, listChoices, parseBackendChoice, type BackendChoice } from '../inference/backend.ts';
 
 function num(v: string): number {
   const x = Number(v);
@@ -66,9 +67,10 @@ export function sampleCount(v: string): number {
 }
 
 /** webgpu needs a runtime with navigator.gpu (Deno: bin/irs-deno.ts); loading says so where there is none. */
-export function backendName(v: string): 'auto' | 'wasm' | 'node' | 'webgpu' {
-  if (v !== 'auto' && v !== 'wasm' && v !== 'node' && v !== 'webgpu') throw new InvalidArgumentError(`choose auto, wasm, node or webgpu, got '${v}'.`);
-  return v;
+export function backendName(v: string): BackendChoice {
+  const choice = parseBackendChoice(v, BACKEND_CHOICES);
+  if (!choice) throw new InvalidArgumentError(`choose ${listChoices(BACKEND_CHOICES)}, got '${v}'.`);
+  return choice;
 }
 
 /** Comma-separated worker URLs (http or https), each named once. */

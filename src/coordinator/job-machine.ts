@@ -28,8 +28,8 @@ import { checkOriginal, runRecertifyJob } from '../jobs/recertify-job.ts';
 import { runTuneJob, tuneSummary, type CandidateCompressor, type CandidateSpec, type CompressedCandidate, type TuneResult } from '../jobs/tune-job.ts';
 import { preflight, type JobInputs } from '../jobs/common.ts';
 import { selectIndices } from '../data/dataset.ts';
-import { encodeNpy, parseNpy } from '../data/npy-codec.ts';
-import type { Certificate, CertifyParamsDoc, ModelRef } from '../protocol/certificate.ts';
+import { encodeNpy, parseNpy } from '../protocol/npy-codec.ts';
+import type { Certificate, CertificateOf, ModelRef } from '../protocol/certificate.ts';
 import type { CompressResult, CompressTask, DataSpec, JobDoc, JobRequest, SequentialRequest, ShardResponse } from '../protocol/schemas.ts';
 import { DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
 import type { Sampler } from '../smoothing/stream.ts';
@@ -102,7 +102,7 @@ export interface LoadedJob {
   data: JobInputs;
   /** The stored .npy holding the job's inputs in job order, which shards refer to. */
   inputsSha256: string;
-  original?: Certificate;
+  original?: CertificateOf<'certify'>;
   cacheBytes?: Uint8Array;
   /** Samples the job draws at most (progress). */
   samplesTotal: number;
@@ -117,14 +117,15 @@ export async function loadJob(cfg: ServiceConfig, job: JobDoc): Promise<LoadedJo
   const head = await cfg.store.head(keys.model(tenant, req.model));
   if (!head) throw new NotFound(`model: ${req.model} not found (upload it with POST /v1/models)`);
   const model = { sha256: req.model, bytes: head.size };
-  let original: Certificate | undefined;
+  let original: CertificateOf<'certify'> | undefined;
   let cacheBytes: Uint8Array | undefined;
   let data: JobInputs;
   if (req.kind === 'certify') data = await resolveInputs(cfg, tenant, req.data);
   else {
-    original = await readCertificate(cfg.store, tenant, req.original);
-    if (original.kind !== 'certify') throw new UserError(`original: certificate ${req.original} is a ${original.kind} certificate; IRS needs a certify certificate`);
-    const n = (original.params as CertifyParamsDoc).n;
+    const cert = await readCertificate(cfg.store, tenant, req.original);
+    if (cert.kind !== 'certify') throw new UserError(`original: certificate ${req.original} is a ${cert.kind} certificate; IRS needs a certify certificate`);
+    original = cert;
+    const n = original.params.n;
     if (req.np > (original.cache?.samples ?? n)) throw new UserError(`np: ${req.np} exceeds the original certificate's ${original.cache?.samples ?? n} cached samples`);
     if (req.kind === 'tune' && req.model !== original.model.sha256) {
       throw new UserError(`model: tune compresses the model certificate ${original.id} certifies (${original.model.sha256}), not ${req.model}`);
@@ -153,10 +154,10 @@ export async function loadJob(cfg: ServiceConfig, job: JobDoc): Promise<LoadedJo
   return { job, model, data, inputsSha256, original, cacheBytes, samplesTotal: data.inputs.length * samplesPerInput(req, original) };
 }
 
-function samplesPerInput(req: JobRequest, original: Certificate | undefined): number {
+function samplesPerInput(req: JobRequest, original: CertificateOf<'certify'> | undefined): number {
   switch (req.kind) {
     case 'certify': return req.n0 + req.n;
-    case 'baseline': return (req.n0 ?? (original!.params as CertifyParamsDoc).n0) + req.np;
+    case 'baseline': return (req.n0 ?? original!.params.n0) + req.np;
     case 'tune': return req.np * req.candidates.length;
     case 'recertify': return req.np;
   }
@@ -179,7 +180,7 @@ export async function preflightJob(cfg: ServiceConfig, loaded: LoadedJob, classi
     ? await classifiers.get(cfg.store, job.tenant, job.request.model)
     : await loadClassifier(await readModel(cfg.store, job.tenant, job.request.model), cfg.backend);
   try {
-    const sigma = job.request.kind === 'certify' ? job.request.sigma : (original!.params as CertifyParamsDoc).sigma;
+    const sigma = job.request.kind === 'certify' ? job.request.sigma : original!.params.sigma;
     await preflight(classifier, data, sigma);
     if (!measure) return undefined;
     const batch = Math.min(job.request.batchSize, 64);
@@ -268,7 +269,7 @@ export function jobSampler(
 export async function compressTask(loaded: LoadedJob, spec: CandidateSpec): Promise<{ key: string; task: CompressTask }> {
   const req = loaded.job.request;
   if (req.kind !== 'tune') throw new Error('compress tasks belong to tune jobs');
-  const sigma = (loaded.original!.params as CertifyParamsDoc).sigma;
+  const sigma = loaded.original!.params.sigma;
   const task: CompressTask = {
     model: req.model, method: spec.method, ...(spec.amount !== undefined ? { amount: spec.amount } : {}),
     ...(spec.method === 'int8' ? { calibration: { source: req.calibration?.source ?? 'mnist:train', count: req.calibration?.count ?? 512, sigma } } : {}),
@@ -334,7 +335,7 @@ export async function runPlanned(
     return { kind: 'certificate', certificate };
   }
   if (req.kind === 'baseline') {
-    const op = original!.params as CertifyParamsDoc;
+    const op = original!.params;
     const { certificate } = await runCertifyJob({
       backend, adapter, model, data, sampler: o.sampler, onProgress: o.onProgress, baselineOf: { id: original!.id, modelSha256: original!.model.sha256 },
       params: {

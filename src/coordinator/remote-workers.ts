@@ -15,9 +15,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeNpy } from '../data/npy-codec.ts';
+import { encodeNpy } from '../protocol/npy-codec.ts';
 import { UserError } from '../errors.ts';
-import type { BackendName } from '../inference/classifier.ts';
+import { isBackendName, type BackendName } from '../inference/backend.ts';
 import { ShardResponse, type ShardRequest } from '../protocol/schemas.ts';
 import type { MergedSamples } from '../smoothing/merge.ts';
 import type { MultiSampler, Sampler } from '../smoothing/stream.ts';
@@ -48,8 +48,6 @@ export interface RemoteWorkersOptions {
   fetch?: typeof fetch;
   onRetry?: (worker: string, error: string, attempt: number) => void;
 }
-
-const BACKENDS: readonly string[] = ['wasm', 'webgpu', 'node', 'js'];
 
 /** The tenant of the aggregator's own memory store (its copy of the models and inputs). */
 const LOCAL_TENANT = 'cli';
@@ -260,7 +258,7 @@ export class RemoteWorkers {
       }
       const body = (await res.json().catch(() => ({}))) as { backend?: string };
       if (!res.ok) throw new UserError(`worker ${url} answered /healthz with ${res.status}; is it an irs serve worker?`);
-      w.backends.push((BACKENDS.includes(body.backend ?? '') ? body.backend : 'wasm') as BackendName);
+      w.backends.push(isBackendName(body.backend) ? body.backend : 'wasm');
     }
     return w;
   }

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { Dataset } from './dataset.ts';
 import { elementCount } from './dataset.ts';
 import { UserError } from '../errors.ts';
-import { parseNpy } from './npy-codec.ts';
+import { parseNpy } from '../protocol/npy-codec.ts';
 
-export { encodeNpy, parseNpy, type NpyArray } from './npy-codec.ts';
+export { encodeNpy, parseNpy, type NpyArray } from '../protocol/npy-codec.ts';
 
 export function loadNpyDataset(inputsPath: string, labelsPath?: string): Dataset {
   const inputs = parseNpy(readFile(inputsPath), inputsPath);

@@ -1,9 +1,11 @@
 /**
  * What smoothing needs from a model: the top class of each of a batch of inputs.
  * Implementations live beside this file (onnxruntime-web, onnxruntime-node); the smoothing
- * core depends on this interface only.
+ * core depends on this interface only (and backend.ts, the list of backend names).
  */
-export type BackendName = 'wasm' | 'webgpu' | 'node' | 'js';
+import type { AdapterInfo, BackendName } from './backend.ts';
+
+export type { AdapterInfo, BackendName } from './backend.ts';
 
 /** Prediction written for a sample whose scores were all NaN: counts for no class. */
 export const NO_CLASS = -1;
@@ -11,7 +13,7 @@ export const NO_CLASS = -1;
 export interface Classifier {
   readonly backend: BackendName;
   /** webgpu: the adapter that computes (inference/webgpu.ts), recorded in certificates. */
-  readonly adapter?: import('./webgpu.ts').AdapterInfo;
+  readonly adapter?: AdapterInfo;
   /** Shape of one input, without the batch dimension. */
   readonly inputShape: readonly number[];
   /** prod(inputShape). */

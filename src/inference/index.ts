@@ -1,32 +1,29 @@
 /**
- * Loads a Classifier for a backend. Runtime bindings are imported lazily, so code that only
- * needs one backend never loads the other (onnxruntime-node is an optional dependency).
+ * Loads a Classifier for a backend, and registers the default implementations of the backends
+ * (inference/backend.ts is the interface and the list of names). Runtime bindings are imported
+ * lazily, so code that only needs one backend never loads the other (onnxruntime-node is an
+ * optional dependency).
  */
-import type { InferenceSession } from 'onnxruntime-common';
-import { OrtClassifier, type OrtModule } from './ort.ts';
-import type { BackendName, Classifier } from './classifier.ts';
+import { OrtClassifier } from './ort.ts';
+import type { Classifier } from './classifier.ts';
 import { UserError } from '../errors.ts';
-import { requireAdapter, type AdapterInfo } from './webgpu.ts';
+import { requireAdapter } from './webgpu.ts';
+import { asOrtModule, registerBackend, registeredBackend, type BackendChoice, type BackendName, type LoadOptions, type OrtBinding } from './backend.ts';
 
 export type { AdapterInfo } from './webgpu.ts';
-
 export * from './classifier.ts';
-
-export const BACKENDS: readonly BackendName[] = ['wasm', 'webgpu', 'node'];
-
-export interface LoadOptions {
-  /** Intra-op threads (wasm: worker threads; node: intra-op pool). Default 1: shards run in parallel instead. */
-  threads?: number;
-}
-
-const registered = new Map<BackendName, OrtModule>();
+export {
+  BACKEND_CHOICES, BACKEND_NAMES, ONNX_BACKENDS, isBackendName, parseBackendChoice, registerBackend,
+  type Backend, type BackendChoice, type LoadOptions, type OnnxBackendName, type OrtBinding, type OrtModule,
+} from './backend.ts';
 
 /**
  * Supplies the onnxruntime module for a backend, instead of importing the package: the
  * Workers entry registers an onnxruntime-web whose wasm was precompiled at upload.
  */
-export function registerOrtModule(backend: BackendName, ort: OrtModule): void {
-  registered.set(backend, ort);
+export function registerOrtModule(backend: 'wasm', module: unknown): void {
+  const ort = asOrtModule(module);
+  registerBackend(backend, { binding: async () => ({ ort, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } }) });
 }
 
 // Non-literal specifiers keep bundlers (wrangler's esbuild) from pulling a binding into a
@@ -35,26 +32,28 @@ const ORT_WEB = 'onnxruntime-web';
 const ORT_NODE = 'onnxruntime-node';
 const ORT_WEBGPU = 'onnxruntime-web/webgpu';
 
-/** The onnxruntime binding of a backend and the session options irs-edge uses with it. */
-export async function ortBackend(backend: BackendName, options: LoadOptions = {}): Promise<{ ort: OrtModule; sessionOptions: InferenceSession.SessionOptions; adapter?: AdapterInfo }> {
-  const threads = options.threads ?? 1;
-  if (backend === 'wasm') {
-    const preset = registered.get('wasm');
-    if (preset) return { ort: preset, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } };
+registerBackend('wasm', {
+  async binding(options) {
     const ort = await import(/* @vite-ignore */ ORT_WEB);
-    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.numThreads = options.threads ?? 1;
     ort.env.logLevel = 'error';
-    return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } };
-  }
-  if (backend === 'webgpu') {
+    return { ort: asOrtModule(ort), sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } };
+  },
+});
+
+registerBackend('webgpu', {
+  async binding() {
     const { adapter, info } = await requireAdapter();
     const ort = await import(/* @vite-ignore */ ORT_WEBGPU);
     ort.env.logLevel = 'error';
     // onnxruntime-web would request its own adapter; give it the one recorded in certificates.
     ort.env.webgpu.adapter = adapter;
-    return { ort: ort as unknown as OrtModule, sessionOptions: { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' }, adapter: info };
-  }
-  if (backend === 'node') {
+    return { ort: asOrtModule(ort), sessionOptions: { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' }, adapter: info };
+  },
+});
+
+registerBackend('node', {
+  async binding(options) {
     let ort: unknown;
     try {
       ort = await import(/* @vite-ignore */ ORT_NODE);
@@ -62,13 +61,17 @@ export async function ortBackend(backend: BackendName, options: LoadOptions = {}
       throw new UserError(`backend 'node' needs the optional package onnxruntime-node: ${(e as Error).message}`);
     }
     return {
-      ort: ort as OrtModule,
+      ort: asOrtModule(ort),
       sessionOptions: {
-        executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3,
+        executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, logSeverityLevel: 3,
       },
     };
-  }
-  throw new UserError(`unknown backend '${backend as string}'; choose one of ${BACKENDS.join(', ')}`);
+  },
+});
+
+/** The onnxruntime binding of a backend and the session options irs-edge uses with it. */
+export async function ortBackend(backend: BackendName, options: LoadOptions = {}): Promise<OrtBinding> {
+  return registeredBackend(backend).binding(options);
 }
 
 export async function loadClassifier(modelBytes: Uint8Array, backend: BackendName, options: LoadOptions = {}): Promise<Classifier> {
@@ -85,9 +88,6 @@ export async function ortNodeInstalled(): Promise<boolean> {
     return false;
   }
 }
-
-/** What --backend accepts: a backend, or auto (node where it is installed and runs the model, else wasm). */
-export type BackendChoice = BackendName | 'auto';
 
 /**
  * Loads a classifier on the chosen backend; `auto` takes onnxruntime-node where it is
@@ -130,7 +130,13 @@ export async function resolveBackend(modelBytes: Uint8Array, choice: BackendChoi
  */
 export function reportingBackend(c: Classifier, backend: BackendName): Classifier {
   if (c.backend === backend) return c;
-  return new Proxy(c, { get: (t, k) => (k === 'backend' ? backend : typeof (t as any)[k] === 'function' ? (t as any)[k].bind(t) : (t as any)[k]) });
+  return new Proxy(c, {
+    get: (t, k) => {
+      if (k === 'backend') return backend;
+      const v: unknown = Reflect.get(t, k);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  });
 }
 
 /** The fastest backend installed: onnxruntime-node when present, else onnxruntime-web. */

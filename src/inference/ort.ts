@@ -2,16 +2,12 @@
  * A Classifier over any onnxruntime JavaScript binding: onnxruntime-web and onnxruntime-node
  * implement the same onnxruntime-common API, so one class serves both.
  */
-import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import type { InferenceSession } from 'onnxruntime-common';
 import { argmax, type BackendName, type Classifier } from './classifier.ts';
 import { UserError } from '../errors.ts';
-import type { AdapterInfo } from './webgpu.ts';
+import type { AdapterInfo, OrtModule } from './backend.ts';
 
-/** The parts of an onnxruntime module used here. */
-export interface OrtModule {
-  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => Tensor;
-}
+export type { OrtModule } from './backend.ts';
 
 export class OrtClassifier implements Classifier {
   readonly inputShape: readonly number[];

@@ -6,15 +6,9 @@
  * gives different float rounding, and very different speed, from a GPU.
  */
 import { UserError } from '../errors.ts';
+import type { AdapterInfo } from './backend.ts';
 
-export interface AdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** A software (fallback) adapter: llvmpipe, lavapipe, SwiftShader, WARP. */
-  fallback: boolean;
-}
+export type { AdapterInfo } from './backend.ts';
 
 interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };

@@ -8,7 +8,7 @@ import { localSampler, type Sampler } from '../smoothing/stream.ts';
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { certify, type CertifyParams, type Progress } from '../smoothing/certify.ts';
 import { describeSequential } from '../smoothing/sequential.ts';
-import { encodeCache } from '../store/cache-codec.ts';
+import { encodeCache } from '../protocol/cache-codec.ts';
 import { certifyGuarantee } from '../smoothing/guarantee.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';

@@ -6,7 +6,7 @@ import { localMultiSampler, singleModel, type MultiSampler, type Sampler } from 
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { recertifyMany, type CandidateControl, type Progress, type RecertifiedInput } from '../smoothing/irs.ts';
 import { describeSequential, type SequentialOptions } from '../smoothing/sequential.ts';
-import { decodeCache } from '../store/cache-codec.ts';
+import { decodeCache } from '../protocol/cache-codec.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';
 import { IntegrityError, UserError } from '../errors.ts';
@@ -62,7 +62,7 @@ export async function checkOriginal(original: Certificate, cacheBytes: Uint8Arra
     throw new UserError(`cache file does not belong to certificate ${original.id}: its sha256 is ${sha}, the certificate names ${original.cache.sha256}`);
   }
   const { header, entries } = decodeCache(cacheBytes);
-  const p = original.params as CertifyParamsDoc;
+  const p = original.params;
   const differ = ([
     ['certificate id', header.certificateId, original.id], ['model sha256', header.modelSha256, original.model.sha256],
     ['inputs sha256', header.inputsSha256, original.data.inputsSha256], ['sigma', header.sigma, p.sigma], ['seed', header.seed, p.seed],

@@ -158,7 +158,7 @@ export interface TuneResult {
 export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
   const { target, data } = job;
   if (job.candidates.length === 0) throw new UserError('no candidates to tune over');
-  const sigma = (job.original.params as { sigma: number }).sigma;
+  const sigma = job.original.params.sigma;
   const compressInProcess: CandidateCompressor = async (specs) => {
     if (!job.modelBytes) throw new Error('tune: compressing in this process needs the model bytes');
     const calibration = job.calibration ? { ...job.calibration, sigma: job.calibration.sigma ?? sigma } : undefined;
@@ -239,7 +239,7 @@ export async function runTuneJob(job: TuneJob): Promise<TuneResult> {
       };
     });
     const chosen = compressed.findIndex((_, m) => reports[m].outcome === 'met');
-    const alpha = (job.original.params as { alpha: number }).alpha;
+    const alpha = job.original.params.alpha;
     const levels = branchLevels({ alpha, alphaZeta: job.alphaZeta, candidates: compressed.length });
     return {
       target,

@@ -3,7 +3,6 @@
  * reproduce it, and per-input results in Cohen et al.'s columns plus what IRS adds.
  */
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
-import type { Guarantee } from '../smoothing/guarantee.ts';
 
 export const CERTIFICATE_FORMAT = 'irs-edge/certificate@1';
 
@@ -153,15 +152,26 @@ export interface CacheRef {
   samples: number;
 }
 
-export interface Certificate {
+/** What a certificate promises (derived from its params by smoothing/guarantee.ts guaranteeFor). */
+export interface Guarantee {
+  /**
+   * Per input: the probability, over the noise, that the certificate's class and radius are
+   * wrong for the smoothed classifier (class not its top class, or radius above its true one).
+   */
+  failureProbability: number;
+  /** How failureProbability follows from the bounds' levels. */
+  derivation: string;
+  /** What the failure probability does not account for. */
+  caveats: string[];
+}
+
+interface CertificateBase {
   format: typeof CERTIFICATE_FORMAT;
   id: string;
-  kind: CertificateKind;
   createdAt: string;
   tool: { name: string; version: string };
   model: ModelRef;
   data: DataRef;
-  params: CertifyParamsDoc | IrsParamsDoc;
   /** recertify: the certificate whose cache was used; baseline: the one it is compared with. */
   original?: OriginalRef;
   /** certify: the IRS cache written beside the certificate. */
@@ -169,16 +179,46 @@ export interface Certificate {
   results: InputResult[];
   summary: Summary;
   /**
-   * Fan-out: who computed each shard and which shards were audited (coordinator/audit.ts).
+   * Fan-out: who computed each shard and which shards were audited (protocol/provenance.ts; coordinator/audit.ts computes it).
    * Not part of the id: it records how the results were obtained, not what they are.
    */
-  provenance?: import('../coordinator/audit.ts').Provenance;
+  provenance?: import('./provenance.ts').Provenance;
   /**
    * What the certificate promises (smoothing/guarantee.ts): derived from params, so not part of
    * the id. Certificates written before it existed lack it; readers rebuild it (guaranteeFor).
    */
   guarantee?: Guarantee;
 }
+
+/** From scratch: Cohen et al.'s CERTIFY (kind certify writes the IRS cache too). */
+export interface CertifyCertificate extends CertificateBase {
+  kind: 'certify';
+  params: CertifyParamsDoc;
+}
+
+/** RS from scratch on a modified model, compared with the IRS run of the same question (`original`). */
+export interface BaselineCertificate extends CertificateBase {
+  kind: 'baseline';
+  params: CertifyParamsDoc;
+}
+
+/** IRS: the modified model recertified from the original's cache (`original`). */
+export interface RecertifyCertificate extends CertificateBase {
+  kind: 'recertify';
+  params: IrsParamsDoc;
+}
+
+/** A certificate of any kind, discriminated by `kind`: checking `cert.kind` narrows `cert.params`. */
+export type Certificate = CertifyCertificate | BaselineCertificate | RecertifyCertificate;
+
+/** The certificate of one kind (`CertificateOf<'recertify'>`). */
+export type CertificateOf<K extends CertificateKind> = Extract<Certificate, { kind: K }>;
+
+/** A certificate's kind with its params, still discriminated (what the guarantee is derived from). */
+export type KindAndParams<C = Certificate> = C extends Certificate ? Pick<C, 'kind' | 'params'> : never;
+
+/** Parameters that are execution details: recorded, but not part of the id. */
+const EXECUTION_DETAILS: ReadonlySet<string> = new Set(['batchSize', 'backend', 'adapter', 'cacheBackend', 'cacheAdapter']);
 
 /**
  * A certificate's id: a digest of what determines its results (kind, model, inputs, the
@@ -187,7 +227,7 @@ export interface Certificate {
  * because they are execution details, recorded but not part of what was asked.
  */
 export async function certificateId(c: Pick<Certificate, 'kind' | 'model' | 'data' | 'params' | 'original'>): Promise<string> {
-  const { batchSize: _b, backend: _k, adapter: _a, cacheBackend: _cb, cacheAdapter: _ca, ...params } = c.params as IrsParamsDoc;
+  const params = Object.fromEntries(Object.entries(c.params).filter(([k]) => !EXECUTION_DETAILS.has(k)));
   const key = canonicalJson({ kind: c.kind, model: c.model.sha256, data: c.data.inputsSha256, params, original: c.original?.id ?? null });
   return (await sha256Hex(new TextEncoder().encode(key))).slice(0, 32);
 }

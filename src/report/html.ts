@@ -20,8 +20,8 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function samplesParam(c: Certificate): string {
-  const p = c.params as unknown as Record<string, number>;
-  return c.kind === 'recertify' ? `n_p = ${p.np}, alpha + alpha_zeta = ${p.alpha + p.alphaZeta}` : `n0 = ${p.n0}, n = ${p.n}, alpha = ${p.alpha}`;
+  if (c.kind === 'recertify') return `n_p = ${c.params.np}, alpha + alpha_zeta = ${c.params.alpha + c.params.alphaZeta}`;
+  return `n0 = ${c.params.n0}, n = ${c.params.n}, alpha = ${c.params.alpha}`;
 }
 
 /** Certified accuracy as a step function of the radius, on the plot's grid. */

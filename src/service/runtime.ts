@@ -34,7 +34,7 @@ export interface ServiceConfig {
   workers: readonly string[];
   backend: BackendName;
   /** webgpu: the adapter shards run on (reported by /healthz). */
-  adapter?: import('../inference/webgpu.ts').AdapterInfo;
+  adapter?: import('../inference/backend.ts').AdapterInfo;
   /** Bundled datasets (mnist:test, mnist:train) where the runtime can read them. */
   dataset?: (source: string) => Dataset;
   /**

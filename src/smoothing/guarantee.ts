@@ -8,19 +8,9 @@
  */
 import { NOISE_SCHEME } from '../noise/gaussian.ts';
 import { branchLevels } from './irs.ts';
-import type { CertifyParamsDoc, IrsParamsDoc, SequentialDoc } from '../protocol/certificate.ts';
+import type { CertifyParamsDoc, Guarantee, IrsParamsDoc, KindAndParams, SequentialDoc } from '../protocol/certificate.ts';
 
-export interface Guarantee {
-  /**
-   * Per input: the probability, over the noise, that the certificate's class and radius are
-   * wrong for the smoothed classifier (class not its top class, or radius above its true one).
-   */
-  failureProbability: number;
-  /** How failureProbability follows from the bounds' levels. */
-  derivation: string;
-  /** What the failure probability does not account for. */
-  caveats: string[];
-}
+export type { Guarantee } from '../protocol/certificate.ts';
 
 /** What remains outside every certificate's failure probability (RELIABILITY.md, "What the guarantee does not cover"). */
 export const CAVEATS: readonly string[] = [
@@ -78,7 +68,7 @@ export function recertifyGuarantee(p: Pick<IrsParamsDoc, 'alpha' | 'alphaZeta' |
 }
 
 /** The guarantee a certificate's parameters imply (what a reader should trust, not the stored copy). */
-export function guaranteeFor(c: { kind: string; params: CertifyParamsDoc | IrsParamsDoc }): Guarantee {
-  if (c.kind === 'recertify') return recertifyGuarantee(c.params as IrsParamsDoc);
-  return certifyGuarantee(c.params as CertifyParamsDoc, c.kind === 'baseline' ? 'baseline' : 'certify');
+export function guaranteeFor(c: KindAndParams): Guarantee {
+  if (c.kind === 'recertify') return recertifyGuarantee(c.params);
+  return certifyGuarantee(c.params, c.kind);
 }

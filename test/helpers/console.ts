@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM } from './browser.ts';
 import { loadMnist } from '../../src/data/mnist.ts';
-import { encodeNpy } from '../../src/data/npy-codec.ts';
+import { encodeNpy } from '../../src/protocol/npy-codec.ts';
 
 export interface ConsoleRun {
   errors: string[];

@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { loadMnist } from '../../src/data/mnist.ts';
-import { encodeNpy } from '../../src/data/npy-codec.ts';
+import { encodeNpy } from '../../src/protocol/npy-codec.ts';
 import type { Certificate } from '../../src/protocol/certificate.ts';
 import { TEST_BACKEND } from './backend.ts';
 
@@ -51,7 +51,7 @@ export async function waitForHealth(base: string, what: string, log: () => strin
 
 /** The reference: the same small certify job run by Node in-process, on a memory store. */
 export async function certifyInProcess(token: string, tenant: string): Promise<Certificate> {
-  const { createService } = await import('../../functions/app.ts');
+  const { createService } = await import('../../src/http/app.ts');
   const { MemoryStore } = await import('../../src/store/memory.ts');
   const node = createService({ store: new MemoryStore(), tokens: new Map([[token, tenant]]), workers: [], backend: TEST_BACKEND });
   return certifyOverHttp(async (p, init) => {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadMnist } from '../../src/data/mnist.ts';
-import { encodeNpy } from '../../src/data/npy-codec.ts';
+import { encodeNpy } from '../../src/protocol/npy-codec.ts';
 import type { Certificate } from '../../src/protocol/certificate.ts';
 import { freePort, waitForHealth, type Fetcher } from './http.ts';
 
@@ -81,7 +81,7 @@ export class Api {
 
 /** The service in this process on a memory store (the in-process reference). */
 export async function inProcessApi(token: string, backend: 'wasm' | 'node' = 'wasm'): Promise<Api> {
-  const { createService } = await import('../../functions/app.ts');
+  const { createService } = await import('../../src/http/app.ts');
   const { MemoryStore } = await import('../../src/store/memory.ts');
   const service = createService({ store: new MemoryStore(), tokens: new Map([[token, 'ref']]), workers: [], backend });
   return new Api(async (p, init) => {

@@ -1,9 +1,9 @@
 /**
  * NumPy .npy files (format versions 1–3, C order, little-endian numeric dtypes): users bring
  * their own inputs as float32 `[N, ...input shape]` and integer labels `[N]`. Pure: usable on
- * every runtime (the file-reading side is in npy.ts).
+ * every runtime (the file-reading side is data/npy.ts).
  */
-import { elementCount } from './dataset.ts';
+import { elementCount } from '../data/dataset.ts';
 import { UserError } from '../errors.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY

@@ -1,11 +1,11 @@
 /**
  * The OpenAPI 3.1 document of the functions, generated from the zod schemas that validate the
- * requests, served at GET /v1/openapi.json. ROUTES is the list the tests hold against the app's
+ * requests, served at GET /v1/openapi.json (http/app.ts). ROUTES is the list the tests hold against the app's
  * real routes, so an undocumented route fails the suite.
  */
 import { z } from 'zod';
-import { TOOL } from '../src/version.ts';
-import { CompressRequest, JobRequest, ShardRequest, ShardResponse } from '../src/protocol/schemas.ts';
+import { TOOL } from '../version.ts';
+import { CompressRequest, JobRequest, ShardRequest, ShardResponse } from '../protocol/schemas.ts';
 
 type Method = 'get' | 'post';
 

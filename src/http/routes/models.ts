@@ -1,0 +1,40 @@
+/**
+ *   POST /v1/models        upload an ONNX model (content-addressed by sha256)
+ *   GET  /v1/models        the tenant's stored models (sha256, bytes)
+ *   GET  /v1/models/:sha   its size
+ */
+import { Hono } from 'hono';
+import { UserError } from '../../errors.ts';
+import { keys } from '../../service/keys.ts';
+import { NotFound } from '../../service/errors.ts';
+import { decodeModel, validateGraph } from '../../onnx/model.ts';
+import { sha256Hex } from '../../util/digest.ts';
+import { bytesOf, limit, MB, sanitize, type HttpDeps, type HttpEnv } from '../context.ts';
+import { idsUnder, prefix } from '../listing.ts';
+
+export function modelRoutes({ cfg }: HttpDeps): Hono<HttpEnv> {
+  const app = new Hono<HttpEnv>();
+
+  app.post('/', limit(cfg.maxModelBytes ?? 64 * MB), async (c) => {
+    const tenant = c.get('tenant');
+    const bytes = await bytesOf(c);
+    if (bytes.length === 0) throw new UserError('empty body: send the ONNX model bytes');
+    validateGraph(decodeModel(bytes, 'the uploaded body'), 'the uploaded model');
+    const sha256 = await sha256Hex(bytes);
+    const created = await cfg.store.putIfAbsent(keys.model(tenant, sha256), bytes, { contentType: 'application/octet-stream' });
+    return c.json({ sha256, bytes: bytes.length }, created ? 201 : 200);
+  });
+
+  app.get('/', async (c) => {
+    const models = await idsUnder(cfg, prefix(c.get('tenant'), 'models'), '.onnx');
+    return c.json({ models: models.map((m) => ({ sha256: m.id, bytes: m.size })) });
+  });
+
+  app.get('/:sha', async (c) => {
+    const info = await cfg.store.head(keys.model(c.get('tenant'), sanitize(c.req.param('sha'))));
+    if (!info) throw new NotFound(`model ${c.req.param('sha')} not found`);
+    return c.json({ sha256: c.req.param('sha'), bytes: info.size });
+  });
+
+  return app;
+}
