@@ -18,10 +18,10 @@
 import { DurableObject, type DurableObjectState } from 'cloudflare:workers';
 import { withRetries } from '../../src/store/retry.ts';
 import type { ObjectStore } from '../../src/store/types.ts';
-import type { JobDoc } from '../../src/protocol/schemas.ts';
+import type { JobDoc, ShardResponse } from '../../src/protocol/schemas.ts';
 import type { ServiceConfig } from '../../src/service/runtime.ts';
-import { finalize, jobFailureMessage, jobSampler, loadJob, runPlanned, saveJob, storedCompressor, type LoadedJob } from '../../src/coordinator/job-machine.ts';
-import { JobSuspended, ShardPending, type WantedShard } from '../../src/coordinator/sharded-sampler.ts';
+import { finalize, jobFailureMessage, jobSampler, loadJob, runPlanned, saveJob, shardResults, storedCompressor, type LoadedJob } from '../../src/coordinator/job-machine.ts';
+import { JobSuspended, ShardPending, type ShardStore, type WantedShard } from '../../src/coordinator/sharded-sampler.ts';
 import { createAudit, type Audit } from '../../src/coordinator/audit.ts';
 import { queuedParties } from '../../src/coordinator/queued-parties.ts';
 import { numberVar, serviceConfig, type Env, type ShardMessage } from './env.ts';
@@ -40,6 +40,9 @@ interface ShardRow {
   error: string | null;
 }
 
+/** Shard results kept in the object's memory across advances (characters of their JSON, about bytes). */
+const RESULT_CACHE_CHARS = 16_000_000;
+
 /** sendBatch takes at most 100 messages and 256 KB. */
 const BATCH_MESSAGES = 100;
 const BATCH_BYTES = 200_000;
@@ -51,6 +54,7 @@ export class JobObject extends DurableObject<Env> {
   private advancing?: Promise<void>;
   private advanceAgain = false;
   private lastProgressWrite = 0;
+  private resultCache: { job: string; entries: Map<string, ShardResponse>; chars: number } = { job: '', entries: new Map(), chars: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -67,6 +71,31 @@ export class JobObject extends DurableObject<Env> {
   private get timeoutMs() { return numberVar(this.env.IRS_SHARD_TIMEOUT_MS, 120_000, 'IRS_SHARD_TIMEOUT_MS'); }
   private get watchdogMs() { return numberVar(this.env.IRS_WATCHDOG_MS, 30_000, 'IRS_WATCHDOG_MS'); }
   private get maxSends() { return numberVar(this.env.IRS_SHARD_SENDS, 4, 'IRS_SHARD_SENDS'); }
+
+  /**
+   * The job's stored shard results, those read by earlier advances kept in memory while the
+   * object lives (a result never changes: its key is its request): each advance then reads from
+   * R2 only the wave just in. Up to RESULT_CACHE_CHARS; beyond, results are read again.
+   */
+  private results(job: JobDoc): ShardStore {
+    const stored = shardResults(this.store, job);
+    if (this.resultCache.job !== job.id) this.resultCache = { job: job.id, entries: new Map(), chars: 0 };
+    const cache = this.resultCache;
+    return {
+      async get(key) {
+        const hit = cache.entries.get(key);
+        if (hit) return hit;
+        const r = await stored.get(key);
+        const chars = r ? (r.predictions ?? []).reduce((a, p) => a + p.length, 0) + 16 * r.counts.reduce((a, c) => a + c.length, 0) : 0;
+        if (r && cache.chars + chars <= RESULT_CACHE_CHARS) {
+          cache.entries.set(key, r);
+          cache.chars += chars;
+        }
+        return r;
+      },
+      put: (key, r) => stored.put(key, r),
+    };
+  }
 
   /** The audit selection's secret: drawn once per job, kept here (consumers can read R2, not this). */
   private auditKey(): Uint8Array {
@@ -210,10 +239,11 @@ export class JobObject extends DurableObject<Env> {
         if (outcome.kind === 'certificate') outcome.certificate.provenance = audit.provenance();
       } else {
         const deferring = { dispatch: () => Promise.reject(new ShardPending()) };
+        const results = this.results(job);
         outcome = await runPlanned(this.cfg, loaded, {
-          sampler: jobSampler(this.store, loaded, deferring, 16),
+          sampler: jobSampler(this.store, loaded, deferring, 16, results),
           // tune: candidates are compressed by consumers, and each one's shards queued like any other.
-          samplerFor: (model) => jobSampler(this.store, loaded, deferring, 16, undefined, model),
+          samplerFor: (model) => jobSampler(this.store, loaded, deferring, 16, results, model),
           compressor: storedCompressor(this.store, loaded),
         });
       }
