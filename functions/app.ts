@@ -20,14 +20,16 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { TOOL } from '../src/version.ts';
-import { UserError } from '../src/errors.ts';
+import { KnownError, UserError } from '../src/errors.ts';
+import { DEFAULTS } from '../src/protocol/defaults.ts';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { JobDriver, ServiceConfig } from '../src/service/runtime.ts';
 import { keys, TENANT_PATTERN } from '../src/service/keys.ts';
-import { Busy, Conflict, NotFound } from '../src/service/errors.ts';
+import { Busy, NotFound } from '../src/service/errors.ts';
 import { ClassifierCache, readModel } from '../src/service/models.ts';
 import { executeShard, InputsCache } from '../src/service/shard.ts';
 import { runJob } from '../src/coordinator/job-runner.ts';
-import { pendingJobs, readCertificate, readJson, submitJob } from '../src/coordinator/job-machine.ts';
+import { pendingJobs, readCertificate, readJson, storeSources, submitJob } from '../src/coordinator/job-machine.ts';
 import { CompressRequest, describeIssues, JobRequest, ShardRequest, type JobDoc } from '../src/protocol/schemas.ts';
 import { certificateTsv } from '../src/protocol/tsv.ts';
 import { parseNpy } from '../src/data/npy-codec.ts';
@@ -87,12 +89,10 @@ export function createService(cfg: ServiceConfig): Service {
     },
   };
 
+  // One translation: each error class carries its status (src/errors.ts).
   app.onError((e, c) => {
-    if (e instanceof NotFound) return c.json({ error: e.message }, 404);
-    if (e instanceof Conflict) return c.json({ error: e.message }, 409);
-    if (e instanceof UserError) return c.json({ error: e.message }, 400);
-    if (e instanceof Busy) return c.json({ error: e.message }, 429);
-    if (e instanceof StoreError) return c.json({ error: `object store unavailable: ${e.message}` }, 503);
+    if (e instanceof StoreError) return c.json({ error: `object store unavailable: ${e.message}` }, e.status as ContentfulStatusCode);
+    if (e instanceof KnownError) return c.json({ error: e.message }, e.status as ContentfulStatusCode);
     console.error(e);
     return c.json({ error: 'internal error' }, 500);
   });
@@ -144,10 +144,8 @@ export function createService(cfg: ServiceConfig): Service {
     const source = await readModel(cfg.store, tenant, sanitize(c.req.param('sha')));
     let calibration;
     if (req.method === 'int8') {
-      const spec = req.calibration ?? { source: 'mnist:train' as const, count: 512 };
-      if (!cfg.dataset) throw new UserError(`calibration.source: ${spec.source} is not available on this runtime`);
-      const ds = cfg.dataset(spec.source);
-      calibration = { source: spec.source, inputs: Array.from({ length: Math.min(spec.count, ds.size) }, (_, i) => ds.input(i)), sigma: req.calibration?.sigma ?? trainingSigma(source) ?? 0 };
+      const spec = req.calibration ?? DEFAULTS.calibration;
+      calibration = { ...(await storeSources(cfg, tenant).calibration(spec)), sigma: req.calibration?.sigma ?? trainingSigma(source) ?? 0 };
     }
     const { bytes, report } = await compressModel(source, { method: req.method, amount: req.amount, calibration, backend: cfg.backend });
     await cfg.store.putIfAbsent(keys.model(tenant, report.sha256), bytes, { contentType: 'application/octet-stream' });
@@ -173,7 +171,7 @@ export function createService(cfg: ServiceConfig): Service {
       if (why) return c.json({ error: why }, 401);
     }
     const req = await body(c, ShardRequest, text);
-    if (shardsInFlight >= (cfg.maxConcurrentShards ?? 4)) throw new Busy('too many shards in flight; retry later');
+    if (shardsInFlight >= (cfg.maxConcurrentShards ?? DEFAULTS.maxConcurrentShards)) throw new Busy('too many shards in flight; retry later');
     shardsInFlight++;
     try {
       const result = await executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req);

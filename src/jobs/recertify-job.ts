@@ -46,7 +46,7 @@ export interface RecertifyJob {
  * trusted as given: its id is recomputed from what determines it, and the cache header's id,
  * model, inputs, sigma, seed, alpha, n and noise must equal the certificate's, so that a
  * hand-edited parameter (say params.alpha) cannot change the confidence IRS builds on. A
- * mismatch is an IntegrityError (CLI exit 3, HTTP 4xx). Also run by POST /v1/jobs, before a
+ * mismatch is an IntegrityError (CLI exit 3, HTTP 409). Also run by POST /v1/jobs, before a
  * job starts.
  */
 export async function checkOriginal(original: Certificate, cacheBytes: Uint8Array) {
@@ -59,7 +59,7 @@ export async function checkOriginal(original: Certificate, cacheBytes: Uint8Arra
   }
   const sha = await sha256Hex(cacheBytes);
   if (sha !== original.cache.sha256) {
-    throw new UserError(`cache file does not belong to certificate ${original.id}: its sha256 is ${sha}, the certificate names ${original.cache.sha256}`);
+    throw new IntegrityError(`original: the IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache.sha256})`);
   }
   const { header, entries } = decodeCache(cacheBytes);
   const p = original.params as CertifyParamsDoc;
@@ -85,10 +85,10 @@ export async function openOriginal(original: Certificate, cacheBytes: Uint8Array
   const { params: p, header, entries } = await checkOriginal(original, cacheBytes);
   const digest = await inputsDigest(data.inputs);
   if (digest !== original.data.inputsSha256) {
-    throw new UserError(`inputs differ from those of certificate ${original.id} (${original.data.source}, ${original.data.indices.length} inputs)`);
+    throw new UserError(`data: inputs differ from those of certificate ${original.id} (${original.data.source}, ${original.data.indices.length} inputs)`);
   }
   if (np > header.samples) {
-    throw new UserError(`--np ${np} exceeds the ${header.samples} cached samples per input of certificate ${original.id} (n = ${p.n})`);
+    throw new UserError(`np: ${np} exceeds the original certificate's ${header.samples} cached samples`);
   }
   return { params: p, entries };
 }
