@@ -4,6 +4,7 @@
  * registers what its flags name, builds a JobRequest naming them by sha256 / id, and planJob
  * reads them back through this port, as the functions read the object store.
  */
+import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/dataset.ts';
 import type { Certificate, ModelRef } from '../protocol/certificate.ts';
 import type { CalibrationSpec, DataSpec } from '../protocol/schemas.ts';
@@ -85,7 +86,9 @@ export class FileSources implements JobSources {
   }
 
   async cache(original: Certificate): Promise<Uint8Array | undefined> {
-    return readBytes(this.originals.get(original.id)!.cachePath, 'IRS cache');
+    const path = this.originals.get(original.id)!.cachePath;
+    // None there: planJob refuses as the store does (the cache is missing); anything else unreadable says why.
+    return existsSync(path) ? readBytes(path, 'IRS cache') : undefined;
   }
 
   async calibration({ source, count }: CalibrationSpec): Promise<CalibrationSet> {

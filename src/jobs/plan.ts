@@ -90,7 +90,9 @@ export async function planJob(request: JobRequest, sources: JobSources): Promise
     throw new UserError(`model: tune compresses the model certificate ${original.id} certifies (${original.model.sha256}), not ${req.model}`);
   }
   const firstStage = req.kind === 'tune' ? req.firstStage : req.sequential?.firstStage;
-  if (firstStage !== undefined && firstStage > req.np) throw new UserError(`firstStage: ${firstStage} exceeds np ${req.np}`);
+  if (firstStage !== undefined && firstStage > req.np) {
+    throw new UserError(`${req.kind === 'tune' ? 'firstStage' : 'sequential.firstStage'}: ${firstStage} exceeds np ${req.np}`);
+  }
   let cacheBytes: Uint8Array | undefined;
   if (req.kind === 'recertify' || req.kind === 'tune') {
     cacheBytes = await sources.cache(original);
