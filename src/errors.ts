@@ -43,7 +43,7 @@ export class NotFound extends UserError {
   override readonly status: number = 404;
 }
 
-/** The request conflicts with what is stored (an original's cache is missing): 409, exit 2. */
+/** The request conflicts with what is stored (an original's cache is missing, or is another's): 409, exit 2. */
 export class Conflict extends UserError {
   override name = 'Conflict';
   override readonly status: number = 409;
@@ -51,7 +51,7 @@ export class Conflict extends UserError {
 
 /**
  * A certificate or cache that does not hold together (an id that its contents do not give, a
- * cache whose sha256 or header disagrees with the certificate): 409, exit 3.
+ * cache header that disagrees with the certificate's parameters): 409, exit 3.
  */
 export class IntegrityError extends UserError {
   override name = 'IntegrityError';

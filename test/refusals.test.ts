@@ -27,6 +27,7 @@ describe('the CLI and the API refuse the same malformed job, naming the same fie
   let fp16: string;
   let original: string;
   let recertified: string;
+  let edited: unknown;
 
   const call = async (method: string, path: string, body?: unknown) => {
     const init: RequestInit = { method, headers: { authorization: 'Bearer t' } };
@@ -64,6 +65,10 @@ describe('the CLI and the API refuse the same malformed job, naming the same fie
     const tampered = readFileSync(at('c.cache'));
     tampered[tampered.length - 9] ^= 1;
     writeFileSync(at('tampered.cache'), tampered);
+    const cert = JSON.parse(readFileSync(at('c.json'), 'utf8'));
+    edited = { ...cert, params: { ...cert.params, alpha: 0.1 } };
+    writeFileSync(at('edited.json'), JSON.stringify(edited));
+    writeFileSync(at('edited.cache'), readFileSync(at('c.cache')));
   });
 
   const cacheKey = () => `tenants/alice/certificates/${original}.cache`;
@@ -73,6 +78,13 @@ describe('the CLI and the API refuse the same malformed job, naming the same fie
     if (bytes) await store.put(cacheKey(), bytes);
     else await store.delete(cacheKey());
     try { await during(); } finally { await store.put(cacheKey(), kept); }
+  };
+
+  const certKey = () => `tenants/alice/certificates/${original}.json`;
+  const withStoredCertificate = async (cert: unknown, during: () => Promise<void>) => {
+    const kept = (await store.get(certKey()))!;
+    await store.put(certKey(), new TextEncoder().encode(JSON.stringify(cert)));
+    try { await during(); } finally { await store.put(certKey(), kept); }
   };
 
   const recertify = (extra: string[]) => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), ...cliCommon, '--out', at('x.json'), ...extra];
@@ -85,6 +97,7 @@ describe('the CLI and the API refuse the same malformed job, naming the same fie
     error: new (m: string) => UserError;
     /** The API's store in the same state as the CLI's files. */
     storeCache?: () => Uint8Array | undefined;
+    storeCertificate?: () => unknown;
   };
   // (np 99 where the store holds a finished job for np 100: the same request is the same job.)
   const rows: Row[] = [
@@ -113,9 +126,15 @@ describe('the CLI and the API refuse the same malformed job, naming the same fie
       api: () => ({ kind: 'recertify', model: fp16, original: recertified, np: 50 }),
     },
     {
-      name: 'a tampered cache', field: 'original', flag: '--original', error: IntegrityError,
+      name: 'a tampered cache', field: 'original', flag: '--original', error: Conflict,
       cli: () => recertify(['--np', '99', '--cache', at('tampered.cache')]), api: () => ({ kind: 'recertify', model: fp16, original, np: 99 }),
       storeCache: () => new Uint8Array(readFileSync(at('tampered.cache'))),
+    },
+    {
+      name: 'an edited original (its id no longer follows from its params)', field: 'original', flag: '--original', error: IntegrityError,
+      cli: () => ['recertify', '--original', at('edited.json'), '--model', at('fp16.onnx'), '--np', '99', ...cliCommon, '--out', at('x.json')],
+      api: () => ({ kind: 'recertify', model: fp16, original, np: 98 }),
+      storeCertificate: () => edited,
     },
     {
       name: 'a missing cache', field: 'original', flag: '--original', error: Conflict,
@@ -136,6 +155,7 @@ describe('the CLI and the API refuse the same malformed job, naming the same fie
       let api!: { status: number; json: any };
       const submit = async () => { api = await call('POST', '/v1/jobs', row.api()); };
       if (row.storeCache) await withStoredCache(row.storeCache(), submit);
+      else if (row.storeCertificate) await withStoredCertificate(row.storeCertificate(), submit);
       else await submit();
       expect(api.status, JSON.stringify(api.json)).toBe(status);
       expect(api.json.error).toMatch(new RegExp(`^${row.field.replace('.', '\\.')}: `));

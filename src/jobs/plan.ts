@@ -20,7 +20,7 @@ import { DEFAULTS } from '../protocol/defaults.ts';
 import type { SequentialOptions } from '../smoothing/sequential.ts';
 import type { MultiSampler, Sampler } from '../smoothing/stream.ts';
 import type { Progress } from '../smoothing/irs.ts';
-import { Conflict, IntegrityError, UserError } from '../errors.ts';
+import { Conflict, UserError } from '../errors.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { inputsDigest, type JobInputs } from './common.ts';
 import { runCertifyJob } from './certify-job.ts';
@@ -99,7 +99,7 @@ export async function planJob(request: JobRequest, sources: JobSources): Promise
     if (!cacheBytes) throw new Conflict(`original: the IRS cache of certificate ${original.id} is missing`);
     const sha = await sha256Hex(cacheBytes);
     if (sha !== original.cache?.sha256) {
-      throw new IntegrityError(`original: the IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache?.sha256 ?? 'none'})`);
+      throw new Conflict(`original: the IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache?.sha256 ?? 'none'})`);
     }
     // The id recomputed, the cache header against the params (alpha, n, ...).
     await checkOriginal(original, cacheBytes);
