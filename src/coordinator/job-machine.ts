@@ -1,9 +1,12 @@
 /**
  * A job's state machine, written once for every runtime.
  *
- *   submitJob   validate the request, resolve the model, inputs, original and cache, run the
- *               preflight checks on the model (a few inferences), store the job document;
- *   runPlanned  run the job's algorithm (CERTIFY, IRS, the baseline, tune) against a Sampler;
+ *   submitJob   plan the request from the store (jobs/plan.ts planJob: every check, and the
+ *               model, inputs, original, cache and calibration resolved; the CLI plans the same
+ *               request from files), run the preflight checks on the model (a few inferences),
+ *               store the job document;
+ *   runPlanned  run the job's algorithm (jobs/plan.ts runPlanned: CERTIFY, IRS, the baseline,
+ *               tune) against a Sampler;
  *   finalize    write the cache, then the certificate, then the job document: a visible
  *               certificate is always whole.
  *
