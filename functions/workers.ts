@@ -21,6 +21,7 @@ import { keys } from '../src/service/keys.ts';
 import { ClassifierCache } from '../src/service/models.ts';
 import { executeShard, InputsCache } from '../src/service/shard.ts';
 import { executeCompression } from '../src/service/compress-task.ts';
+import { storeSources } from '../src/coordinator/job-machine.ts';
 import { withRetries } from '../src/store/retry.ts';
 import { checkResponse } from '../src/coordinator/sharded-sampler.ts';
 import { UserError } from '../src/errors.ts';
@@ -105,7 +106,8 @@ export default {
         if (!(await store.head(resultKey))) {
           let result;
           if (compress) {
-            result = await executeCompression(store, classifiers, inputsCache, tenant, compress, { backend: 'wasm' });
+            const calibration = storeSources({ ...serviceConfig(env), store }, tenant).calibration;
+            result = await executeCompression(store, classifiers, inputsCache, tenant, compress, { backend: 'wasm', calibration });
           } else {
             result = await executeShard(store, classifiers, inputsCache, tenant, request);
             checkResponse(request, result);

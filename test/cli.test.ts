@@ -175,7 +175,7 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
       ['unknown dataset', () => ['certify', '--model', MODEL, '--data', 'cifar:test', '--sigma', '0.5', '--out', at('x.json')], /unknown dataset cifar:test/],
       ['unknown backend', () => certify(['--backend', 'gpu']), /--backend.*wasm, node or webgpu/],
       ['webgpu where the runtime has none (Node)', () => certify(['--backend', 'webgpu']), /backend 'webgpu' needs a WebGPU adapter: this runtime has no navigator.gpu/],
-      ['np > n of the original', () => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '401', '--out', at('x.json')], /--np 401 exceeds .* n = 400/],
+      ['np > n of the original', () => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--np', '401', '--out', at('x.json')], /np \(--np\): 401 exceeds the original certificate's 400 cached samples/],
       ['sigma differing from the original', () => ['recertify', '--original', at('c.json'), '--model', at('fp16.onnx'), '--sigma', '0.25', '--out', at('x.json')], /differs from the original/],
       ['a certificate that is not JSON', () => ['recertify', '--original', at('c.tsv'), '--model', at('fp16.onnx'), '--out', at('x.json')], /is not JSON/],
     ];
@@ -208,7 +208,7 @@ describe('irs CLI: certify and recertify end to end (small n)', () => {
       writeFileSync(at('tampered.cache'), bytes);
       const r = await runCli(['recertify', '--original', at('c.json'), '--cache', at('tampered.cache'), '--model', at('fp16.onnx'), '--np', '100', '--out', at('x.json')]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/cache file does not belong to certificate/);
+      expect(r.stderr).toMatch(/original \(--original\): the IRS cache of certificate [0-9a-f]+ does not match it/);
     });
 
     it('a certificate whose inputs no longer match the data', async () => {

@@ -15,7 +15,7 @@ const MODEL = readFileSync(new URL('../models/mnist-small-s0.50.onnx', import.me
 const TOKEN = 'token-alice';
 
 describe('API: integrity of the original certificate', () => {
-  it('answers 400 naming what differs, for an edited alpha and for a forged id', async () => {
+  it('answers 409 naming what differs, for an edited alpha and for a forged id', async () => {
     const mnist = loadMnist('test');
     const store = new MemoryStore();
     const s = createService({ store, tokens: new Map([[TOKEN, 'alice']]), workers: [], backend: 'node', dataset: () => mnist });
@@ -42,7 +42,7 @@ describe('API: integrity of the original certificate', () => {
     // params.alpha edited in place: the id no longer follows from the contents.
     await put({ ...cert, params: { ...cert.params, alpha: 0.1 } });
     let r = await recertify(cert.id);
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(409);
     expect(r.json.error).toMatch(/does not hold together/);
 
     // The same edit under a recomputed id: the cache header still says alpha 0.001 and names the old id.
@@ -50,7 +50,7 @@ describe('API: integrity of the original certificate', () => {
     forged.id = await certificateId(forged);
     await put(forged);
     r = await recertify(forged.id);
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(409);
     expect(r.json.error).toMatch(/cache header does not match certificate .*alpha 0.001 in the cache, 0.1 in the certificate/);
   }, 60_000);
 });

@@ -70,7 +70,7 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     const base = ['recertify', '--original', at('orig.json'), ...node, '--out', at('x.json')];
     let r = await runCli([...base, '--model', at('fp16.onnx'), '--radius', '0.5', '--radius-tolerance', '0.1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--radius-tolerance is for --adaptive/);
+    expect(r.stderr).toMatch(/sequential\.tolerance \(--radius-tolerance\): tolerance is for adaptive mode/);
     r = await runCli([...base, '--models', `${at('fp16.onnx')},${at('p20.onnx')}`, '--baseline']);
     expect(r.stderr).toMatch(/--baseline certifies one model/);
     r = await runCli([...base, '--model', at('fp16.onnx'), '--models', at('p20.onnx')]);
@@ -81,7 +81,7 @@ describe('candidates, decision mode and tuning (mnist-small-s1.00, 40 inputs)', 
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/'prune' needs a pruning amount/);
     r = await runCli(['tune', '--model', at('fp16.onnx'), '--original', at('orig.json'), '--candidates', 'int8', '--min-certified-accuracy', '0.5:0.8', '--out', at('t')]);
-    expect(r.stderr).toMatch(/is not the model --original certifies/);
+    expect(r.stderr).toMatch(/model \(--model\): tune compresses the model certificate [0-9a-f]+ certifies/);
   }, 60_000);
 
   it('irs tune picks the smallest candidate that meets the target, and a full recertification agrees', async () => {

@@ -24,6 +24,7 @@ import { trainingSigma } from '../onnx/compress/index.ts';
 import { reportHtml } from '../report/html.ts';
 import { loadModel, writeAtomic } from './io.ts';
 import { progressBar } from './progress.ts';
+import { DEFAULTS } from '../protocol/defaults.ts';
 
 export interface DemoOptions {
   model: string;
@@ -115,8 +116,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const num = (x: number) => x.toLocaleString('en-US');
 
     // 1. f, once.
-    log(`\n1. Certify f once (RS, n0 = 100, n = ${num(o.n)}, alpha = 0.001); irs-edge keeps f's prediction on every sample as the IRS cache.`);
-    const original = await certOf('original', { kind: 'certify', model: sha256, data: { source: 'mnist:test', count: o.count, skip: Math.floor(10000 / o.count) }, sigma, n0: 100, n: o.n, alpha: 0.001 });
+    log(`\n1. Certify f once (RS, n0 = ${DEFAULTS.n0}, n = ${num(o.n)}, alpha = ${DEFAULTS.alpha}); irs-edge keeps f's prediction on every sample as the IRS cache.`);
+    const original = await certOf('original', { kind: 'certify', model: sha256, data: { source: 'mnist:test', count: o.count, skip: Math.floor(10000 / o.count) }, sigma, n0: DEFAULTS.n0, n: o.n, alpha: DEFAULTS.alpha });
     const fAt = certifiedAccuracy(original.results, r);
     log(`   f: certified accuracy ${pct(fAt)} at r = ${r}, ACR ${original.summary.acr.toFixed(3)}, ${num(original.summary.samples)} samples, ${secs(original)}`);
 
@@ -130,10 +131,10 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const rowsQ: string[][] = [];
     const ratios: string[] = [];
     for (const [name, method] of variants) {
-      const report = await irs.compress(sha256, { ...method, ...(method.method === 'int8' ? { calibration: { source: 'mnist:train', count: 512, sigma } } : {}) });
+      const report = await irs.compress(sha256, { ...method, ...(method.method === 'int8' ? { calibration: { ...DEFAULTS.calibration, sigma } } : {}) });
       sampleModels.set(name, report.sha256);
-      const viaIrs = await certOf(`${name}-decision-irs`, { kind: 'recertify', model: report.sha256, original: original.id, np: o.cap, alphaZeta: 0.001, gamma: 0.99, sequential: decision });
-      const scratch = await certOf(`${name}-decision-rs`, { kind: 'baseline', model: report.sha256, original: original.id, np: o.cap, alphaZeta: 0.001, sequential: decision });
+      const viaIrs = await certOf(`${name}-decision-irs`, { kind: 'recertify', model: report.sha256, original: original.id, np: o.cap, alphaZeta: DEFAULTS.alphaZeta, gamma: DEFAULTS.gamma, sequential: decision });
+      const scratch = await certOf(`${name}-decision-rs`, { kind: 'baseline', model: report.sha256, original: original.id, np: o.cap, alphaZeta: DEFAULTS.alphaZeta, sequential: decision });
       for (const [method, c] of [['IRS', viaIrs], ['RS from scratch', scratch]] as const) {
         const acc = certifiedAccuracy(c.results, r);
         const capped = c.results.filter((x) => x.samples !== undefined && x.samples >= o.cap).length;
@@ -179,8 +180,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     log(`\n4. The paper's comparison (Ugare et al., ICLR 2024): IRS against RS from scratch at equal n_p = ${num(o.np)}, every radius.`);
     const rows: [string, string, Certificate][] = [['f (float32)', 'RS', original]];
     for (const [name] of variants) {
-      const viaIrs = await certOf(`${name}-irs`, { kind: 'recertify', model: sampleModels.get(name)!, original: original.id, np: o.np, alphaZeta: 0.001, gamma: 0.99 });
-      const scratch = await certOf(`${name}-baseline`, { kind: 'baseline', model: sampleModels.get(name)!, original: original.id, np: o.np, alphaZeta: 0.001 });
+      const viaIrs = await certOf(`${name}-irs`, { kind: 'recertify', model: sampleModels.get(name)!, original: original.id, np: o.np, alphaZeta: DEFAULTS.alphaZeta, gamma: DEFAULTS.gamma });
+      const scratch = await certOf(`${name}-baseline`, { kind: 'baseline', model: sampleModels.get(name)!, original: original.id, np: o.np, alphaZeta: DEFAULTS.alphaZeta });
       rows.push([name, 'IRS', viaIrs], [name, 'RS from scratch', scratch]);
     }
     log(comparisonTable(rows, wall));
@@ -192,7 +193,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     for (const p of pairs) log(`     ${p.name}: ${p.irs.summary.acr.toFixed(3)} by IRS against ${p.rs.summary.acr.toFixed(3)} (IRS's mean zeta ${p.irs.summary.meanZeta?.toFixed(4) ?? '-'})`);
     if (closer.length) log(`   IRS certifies more with the same samples where f^p stays close to f (${closer.join(', ')}): its bound is f's pA_lower from ${num(o.n)} samples less a small zeta.`);
     if (farther.length) log(`   Where f^p drifts (${farther.join(', ')}), zeta costs more than the fresh bound does, and RS from scratch certifies more.`);
-    log(`   The gain is largest at high sigma: here ${pct(rsShare)} of inputs had pA_lower >= gamma = 0.99 and took plain RS; at sigma 0.25 almost`);
+    log(`   The gain is largest at high sigma: here ${pct(rsShare)} of inputs had pA_lower >= gamma = ${DEFAULTS.gamma} and took plain RS; at sigma 0.25 almost`);
     log(`   all do, and IRS gains about 1.1x (BENCHMARKS.md, every sigma). Wall times on a shared machine are rough; samples are exact.`);
 
     const reportPath = join(o.out, 'report.html');

@@ -50,7 +50,7 @@ export function jobInputs(ds: Dataset, indices: number[]): JobInputs {
 }
 
 export function selectInputs(ds: Dataset, count: number | undefined, skip: number, offset: number): JobInputs {
-  if (offset >= ds.size) throw new UserError(`--offset ${offset} is beyond ${ds.source} (${ds.size} inputs)`);
+  if (offset >= ds.size) throw new UserError(`data.offset: ${offset} is beyond ${ds.source} (${ds.size} inputs)`);
   return jobInputs(ds, selectIndices(ds.size, count ?? ds.size, skip, offset));
 }
 

@@ -1,10 +1,12 @@
 /**
- * The `irs` command: certify, recertify (IRS), predict. Exit codes: 0 done, 2 bad input
- * (a message names the problem), 1 an internal error (a bug: please report it), and the
- * check codes of EXIT below.
+ * The `irs` command: certify, recertify (IRS), tune, predict, and the tools around them. A job
+ * command maps its flags to a JobRequest (protocol/schemas.ts: the same fields, defaults and
+ * checks as POST /v1/jobs), plans it from files (cli/file-sources.ts, jobs/plan.ts planJob),
+ * runs it with runPlanned and renders the result. Exit codes: errors.ts EXIT, carried by each
+ * error class; messages name the request field, and main() adds the flag (`np (--np): ...`).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { IntegrityError, UserError } from '../errors.ts';
+import { EXIT, fieldOf, KnownError, UserError } from '../errors.ts';
 import { guaranteeFor } from '../smoothing/guarantee.ts';
 import { certificateId } from '../protocol/certificate.ts';
 import { basename, join, resolve } from 'node:path';
@@ -13,22 +15,24 @@ import {
 } from '../inference/index.ts';
 import { AuditFailed, RemoteWorkers } from '../coordinator/remote-workers.ts';
 import { perModelSampler } from '../coordinator/sharded-sampler.ts';
+import { calibrationSet, planJob, runPlanned, sequentialOptions, type JobPlan } from '../jobs/plan.ts';
+import { FileSources } from './file-sources.ts';
+import { describeIssues, jobSchemas, NO_LIMITS, type JobRequest } from '../protocol/schemas.ts';
+import { DEFAULTS } from '../protocol/defaults.ts';
 import type { AuditStatus, Provenance } from '../coordinator/audit.ts';
 import type { BackendName } from '../inference/classifier.ts';
 import type { Sampler } from '../smoothing/stream.ts';
 import { checkBatchInvariance, makeProbes } from '../inference/batch-invariance.ts';
 import { checkInputsFit, cleanAccuracy, type JobInputs } from '../jobs/common.ts';
 import { compressModel, METHODS, trainingSigma } from '../onnx/compress/index.ts';
-import { runCertifyJob } from '../jobs/certify-job.ts';
 import { runRecertifyCandidates } from '../jobs/recertify-job.ts';
-import { DEFAULT_FIRST_STAGE, DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
-import { parseCandidates, runTuneJob, tuneSummary, type CompressedCandidate } from '../jobs/tune-job.ts';
+import { parseCandidates, tuneSummary, type CompressedCandidate } from '../jobs/tune-job.ts';
 import { runPredictJob } from '../jobs/predict-job.ts';
 import type { Certificate } from '../protocol/certificate.ts';
 import { TOOL } from '../version.ts';
 import { sha256Hex } from '../util/digest.ts';
 import {
-  cachePathFor, certificateTsv, jobInputs, loadModel, openDataset, readBytes, readCertificate, selectInputs, writeAtomic,
+  cachePathFor, certificateTsv, loadModel, openDataset, readBytes, readCertificate, selectInputs, writeAtomic,
 } from './io.ts';
 import { auditFraction, backendName, closedUnit, failureProbability, nonNegativeInt, nonNegativeNumber, openUnit, positiveInt, positiveNumber, sampleCount, workerUrls } from './options.ts';
 import { progressBar } from './progress.ts';
@@ -38,14 +42,37 @@ import { runDemo } from './demo.ts';
 import { reportHtml, reportMarkdown } from '../report/html.ts';
 import { describeGate, evaluateGate, parseAccuracyFloor, type GateResult } from '../report/gate.ts';
 
-/**
- * 3: a check ran and the model failed it (check-batch-invariance, verify), or an original
- *    certificate and its cache do not hold together (recertify, tune: IntegrityError);
- * 4: the recertified model misses the release criteria (--min-certified-accuracy, --max-acr-drop);
- * 5: --audit could not settle a mismatch between shard workers (no majority of two, or no
- *    party left to ask): no certificate is written.
- */
-export const EXIT = { ok: 0, internal: 1, usage: 2, checkFailed: 3, gateFailed: 4, auditFailed: 5 } as const;
+export { EXIT };
+
+/** A job as the API takes it, without the service's limits (this machine runs its own job). */
+const LocalJobRequest = jobSchemas(NO_LIMITS).JobRequest;
+
+/** Flags to a JobRequest: the schema applies the defaults and the checks, errors name the field. */
+function jobRequest(fields: Record<string, unknown>): JobRequest {
+  const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  const parsed = LocalJobRequest.safeParse(given);
+  if (!parsed.success) throw new UserError(describeIssues(parsed.error));
+  return parsed.data;
+}
+
+/** The flag of each request field, for messages (`np: ...` prints as `np (--np): ...`). */
+const FLAGS: Record<string, string> = {
+  model: '--model', original: '--original', data: '--data', 'data.source': '--data', 'data.inputs': '--data', 'data.labels': '--labels',
+  'data.count': '--count', 'data.skip': '--skip', 'data.offset': '--offset', sigma: '--sigma', n0: '--n0', n: '--n', alpha: '--alpha',
+  seed: '--seed', np: '--np', alphaZeta: '--alpha-zeta', gamma: '--gamma', firstStage: '--first-stage', 'sequential.firstStage': '--first-stage',
+  'sequential.radius': '--radius', 'sequential.tolerance': '--radius-tolerance', batchSize: '--batch', shardSize: '--shard-size',
+  candidates: '--candidates', target: '--min-certified-accuracy', 'target.radius': '--min-certified-accuracy', 'target.accuracy': '--min-certified-accuracy',
+  calibration: '--calibration', 'calibration.source': '--calibration', 'calibration.count': '--calibration-count',
+};
+
+/** A message naming request fields, with the flags added: `np: 401 exceeds` -> `np (--np): 401 exceeds`. */
+export function withFlags(message: string): string {
+  return message.split('; ').map((part) => {
+    const field = fieldOf(part);
+    const flag = field === undefined ? undefined : FLAGS[field] ?? FLAGS[field.replace(/\.\d+(\..*)?$/, '')];
+    return flag ? `${field} (${flag})${part.slice(field!.length)}` : part;
+  }).join('; ');
+}
 
 interface Common {
   batch: number;
@@ -59,7 +86,7 @@ interface Common {
 }
 
 const BACKEND_HELP = 'onnxruntime backend: auto (onnxruntime-node where it is installed and runs the model, else wasm), wasm (onnxruntime-web, as on Workers), node, or webgpu (onnxruntime-web on a WebGPU adapter; under Deno: npm run irs:deno)';
-const backendOption = () => new Option('--backend <name>', BACKEND_HELP).argParser(backendName).default('auto');
+const backendOption = () => new Option('--backend <name>', BACKEND_HELP).argParser(backendName).default(DEFAULTS.backend);
 
 /** Loads a classifier on --backend (auto: node where it runs the model) and says which it took. */
 async function openClassifier(bytes: Uint8Array, o: { backend: BackendChoice; threads?: number; quiet?: boolean }, announce = true): Promise<Classifier> {
@@ -86,7 +113,7 @@ function addFanOutOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--workers <urls>', 'run the shards on these irs serve workers, comma-separated (e.g. http://w1:8787,http://w2:8787)').argParser(workerUrls))
     .option('--token <t>', "--workers: the workers' bearer token (irs serve --token; default IRS_TOKEN)")
-    .addOption(new Option('--per-worker <k>', '--workers: shard requests in flight per worker').argParser(positiveInt).default(2))
+    .addOption(new Option('--per-worker <k>', '--workers: shard requests in flight per worker').argParser(positiveInt).default(DEFAULTS.shardsPerWorker))
     .addOption(new Option('--shard-timeout <s>', '--workers: seconds before a shard request is abandoned and retried').argParser(positiveNumber).default(120))
     .addOption(new Option('--retries <k>', '--workers: retries per shard request (5xx, 429, timeouts, dropped connections), with backoff').argParser(nonNegativeInt).default(5))
     .option('--shard-results <dir>', '--workers: where finished shard results are kept, so a rerun computes only the missing ones (default: beside --out, cert.json -> cert.shards/)')
@@ -216,7 +243,7 @@ function recordedBackend(c: Classifier, remote: RemoteWorkers | undefined): Clas
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--batch <b>', 'inference batch size (does not change results)').argParser(positiveInt).default(256))
+    .addOption(new Option('--batch <b>', `inference batch size (does not change results; default ${DEFAULTS.batchSize})`).argParser(positiveInt))
     .addOption(new Option('--shard-size <k>', 'samples per shard (does not change results)').argParser(positiveInt))
     .addOption(backendOption())
     .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))
@@ -234,11 +261,11 @@ function addInputOptions(cmd: Command, defaultN: number): Command {
     .option('--labels <file>', 'labels.npy (integer [N]) for --data inputs.npy')
     .addOption(new Option('--sigma <s>', 'noise standard deviation').argParser(positiveNumber).makeOptionMandatory())
     .addOption(new Option('--n <n>', 'estimation samples').argParser(sampleCount).default(defaultN))
-    .addOption(new Option('--alpha <a>', 'failure probability, at least 1e-15').argParser(failureProbability).default(0.001))
+    .addOption(new Option('--alpha <a>', `failure probability, at least 1e-15 (default ${DEFAULTS.alpha})`).argParser(failureProbability))
     .addOption(new Option('--count <c>', 'inputs to certify (default: all selected)').argParser(positiveInt))
-    .addOption(new Option('--skip <k>', 'take every k-th input').argParser(positiveInt).default(1))
-    .addOption(new Option('--offset <i>', 'first input index').argParser(nonNegativeInt).default(0))
-    .addOption(new Option('--seed <seed>', 'noise seed, integer in [0, 2^53)').argParser(nonNegativeInt).default(0));
+    .addOption(new Option('--skip <k>', 'take every k-th input (default 1)').argParser(positiveInt))
+    .addOption(new Option('--offset <i>', 'first input index (default 0)').argParser(nonNegativeInt))
+    .addOption(new Option('--seed <seed>', `noise seed, integer in [0, 2^53) (default ${DEFAULTS.seed})`).argParser(nonNegativeInt));
 }
 
 /** Loads --model and the first --count inputs of --data, runs fn with a classifier, and releases it. */
@@ -260,9 +287,9 @@ async function withModelOnInputs(
 /** IRS's sample budget and confidence, shared by recertify and tune. */
 function addIrsOptions(cmd: Command, npHelp: string): Command {
   return cmd
-    .addOption(new Option('--np <np>', npHelp).argParser(sampleCount).default(1000))
-    .addOption(new Option('--alpha-zeta <a>', 'failure probability of the disagreement bound, at least 1e-15').argParser(failureProbability).default(0.001))
-    .addOption(new Option('--gamma <g>', 'inputs with cached pA_lower >= gamma take plain RS instead').argParser(closedUnit).default(0.99));
+    .addOption(new Option('--np <np>', `${npHelp} (default ${DEFAULTS.np})`).argParser(sampleCount))
+    .addOption(new Option('--alpha-zeta <a>', `failure probability of the disagreement bound, at least 1e-15 (default ${DEFAULTS.alphaZeta})`).argParser(failureProbability))
+    .addOption(new Option('--gamma <g>', `inputs with cached pA_lower >= gamma take plain RS instead (default ${DEFAULTS.gamma})`).argParser(closedUnit));
 }
 
 /** Adaptive replay and decision mode (smoothing/sequential.ts), shared by recertify and tune. */
@@ -271,21 +298,17 @@ function addSequentialOptions(cmd: Command): Command {
     .option('--adaptive', 'replay in stages (doubling up to --np), each input stopping once more samples cannot raise its radius by more than --radius-tolerance')
     .addOption(new Option('--radius <r>', 'decision mode: decide per input whether it certifies at radius >= r, stopping each input at the first stage that decides it').argParser(nonNegativeNumber))
     .addOption(new Option('--radius-tolerance <t>', 'adaptive: stop an input when more samples could raise its radius by at most t').argParser(nonNegativeNumber))
-    .addOption(new Option('--first-stage <k>', `adaptive and decision modes: samples in the first stage`).argParser(sampleCount));
+    .addOption(new Option('--first-stage <k>', `adaptive and decision modes: samples in the first stage (default ${DEFAULTS.firstStage})`).argParser(sampleCount));
 }
 
-function sequentialFrom(o: { adaptive?: boolean; radius?: number; radiusTolerance?: number; firstStage?: number; np: number }): SequentialOptions | undefined {
+/** --adaptive, --radius, --radius-tolerance, --first-stage: the request's `sequential` (the schema checks the combinations). */
+function sequentialFrom(o: { adaptive?: boolean; radius?: number; radiusTolerance?: number; firstStage?: number }) {
   if (o.radius === undefined && !o.adaptive) {
     if (o.radiusTolerance !== undefined || o.firstStage !== undefined) throw new UserError('--radius-tolerance and --first-stage need --adaptive or --radius');
     return undefined;
   }
-  if (o.radius !== undefined && o.radiusTolerance !== undefined) throw new UserError('--radius-tolerance is for --adaptive; with --radius each input stops once decided');
-  const firstStage = o.firstStage ?? DEFAULT_FIRST_STAGE;
-  if (firstStage > o.np) throw new UserError(`--first-stage ${firstStage} exceeds --np ${o.np}`);
-  return {
-    firstStage,
-    stop: o.radius !== undefined ? { kind: 'decision', radius: o.radius } : { kind: 'tolerance', tolerance: o.radiusTolerance ?? DEFAULT_RADIUS_TOLERANCE },
-  };
+  const given = { radius: o.radius, tolerance: o.radiusTolerance, firstStage: o.firstStage };
+  return { mode: o.radius !== undefined ? 'decision' : 'adaptive', ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
 }
 
 function splitList(v: string, flag: string): string[] {
@@ -310,6 +333,18 @@ function emit(cert: Certificate, o: Common, gate?: GateResult): void {
   }
 }
 
+/** Runs a planned job in this process (or on --workers), with a progress bar over its samples. */
+async function runLocal(
+  plan: JobPlan, remote: RemoteWorkers | undefined,
+  x: Omit<Parameters<typeof runPlanned>[1], 'backend' | 'onProgress'> & { label: string; quiet?: boolean; backend?: BackendName },
+) {
+  const bar = progressBar(x.label, plan.samplesTotal, !!x.quiet);
+  const backend = x.backend ?? (x.classifier!.backend as BackendName);
+  const onEvent = x.onEvent && ((m: string) => { bar.stop(); x.onEvent!(m); });
+  const compute = () => runPlanned(plan, { ...x, backend, onEvent, onProgress: (k) => bar.tick(k) });
+  return (remote ? remote.run(compute) : compute()).finally(() => bar.stop());
+}
+
 export function buildProgram(): Command {
   const program = new Command('irs')
     .description('Incremental randomized smoothing: certify ONNX classifiers, recertify their compressed variants')
@@ -322,21 +357,25 @@ export function buildProgram(): Command {
       .addOption(new Option('--n0 <n0>', 'selection samples').argParser(sampleCount).default(100))
       .addOption(new Option('--cache-samples <k>', 'predictions per input kept in the IRS cache (default n)').argParser(positiveInt)),
   )).action(async (o, cmd: Command) => {
+    const files = new FileSources();
     const model = await loadModel(o.model);
-    const data = selectInputs(openDataset(o.data, o.labels), o.count, o.skip, o.offset);
+    const source = await files.addData(o.data, o.labels);
+    const plan = await planJob(jobRequest({
+      kind: 'certify', model: files.addModel(model),
+      // No --count: all the selected inputs.
+      data: { ...source, count: o.count ?? ('source' in source ? files.sizeOf(source) : undefined), skip: o.skip, offset: o.offset },
+      sigma: o.sigma, n0: o.n0, n: o.n, alpha: o.alpha, seed: o.seed, batchSize: o.batch, shardSize: o.shardSize,
+    }), files);
+    const { data } = plan;
     const remote = await openFanOut(o, cmd, shardsPathFor(o.out));
     const classifier = await openClassifier(model.bytes, o, !remote);
     try {
       checkInputsFit(classifier, data);
       auditFanOut(remote, o, classifier.backend);
       const sampler = remote ? remote.sampler(await remote.uploadModel(model.bytes), await remote.uploadInputs(data.inputs)) : undefined;
-      const bar = progressBar('certify', data.inputs.length * (o.n0 + o.n), !!o.quiet);
-      const compute = () => runCertifyJob({
-        classifier: recordedBackend(classifier, remote), model: model.ref, data, cacheSamples: o.cacheSamples, sampler,
-        params: { sigma: o.sigma, seed: o.seed, n0: o.n0, n: o.n, alpha: o.alpha, batchSize: o.batch, shardSize: o.shardSize },
-        onProgress: (k) => bar.tick(k),
-      });
-      const { certificate, cache } = await (remote ? remote.run(compute) : compute()).finally(() => bar.stop());
+      const outcome = await runLocal(plan, remote, { label: 'certify', quiet: o.quiet, classifier: recordedBackend(classifier, remote), sampler, cacheSamples: o.cacheSamples });
+      if (outcome.kind !== 'certificate') throw new Error('a certify job gives a certificate');
+      const { certificate, cache } = outcome;
       if (remote) {
         // Who computed each shard, and which were audited: outside the certificate id.
         certificate.provenance = remote.provenance();
@@ -378,18 +417,24 @@ export function buildProgram(): Command {
     const modelPaths: string[] = o.models !== undefined ? splitList(o.models, '--models') : [o.model];
     if (o.models !== undefined && o.baseline) throw new UserError('--baseline certifies one model; give it with --model');
     if (o.models !== undefined && o.tsv) throw new UserError('--tsv names one file; with --models, convert each certificate with irs report or GET /v1/certificates');
-    const sequential = sequentialFrom(o);
-    const original = readCertificate(o.original);
+    const files = new FileSources();
+    const original = files.addOriginal(o.original, o.cache);
+    files.moveOriginalData(o.data, o.labels);
     const op = original.params;
     if (o.sigma !== undefined && o.sigma !== op.sigma) {
       throw new UserError(`--sigma ${o.sigma} differs from the original certificate's sigma ${op.sigma}; IRS replays the original noise`);
     }
-    if (op.alpha + o.alphaZeta >= 1) throw new UserError(`alpha + alpha-zeta = ${op.alpha + o.alphaZeta} must be < 1`);
-    if (o.np > op.n) throw new UserError(`--np ${o.np} exceeds the original certificate's n = ${op.n}`);
     const models: Awaited<ReturnType<typeof loadModel>>[] = [];
     for (const path of modelPaths) models.push(await loadModel(path));
-    const ds = openDataset(o.data ?? original.data.source, o.labels);
-    const data = jobInputs(ds, original.data.indices);
+    const shas = models.map((m) => files.addModel(m));
+    const irs = { original: original.id, np: o.np ?? DEFAULTS.np, alphaZeta: o.alphaZeta, sequential: sequentialFrom(o), batchSize: o.batch, shardSize: o.shardSize };
+    // --models: every candidate passes the same checks; the first one's plan serves them all (same original, inputs, cache).
+    const plans: JobPlan[] = [];
+    for (const model of shas) {
+      plans.push(await planJob(jobRequest(o.baseline ? { kind: 'baseline', model, n0: o.n0, ...irs } : { kind: 'recertify', model, gamma: o.gamma, ...irs }), files));
+    }
+    const [plan] = plans;
+    const { data } = plan;
     const remote = await openFanOut(o, cmd, o.models !== undefined ? join(o.out, 'shards') : shardsPathFor(o.out));
     const classifiers: Classifier[] = [];
     try {
@@ -404,24 +449,18 @@ export function buildProgram(): Command {
       }
       const recorded = classifiers.map((c) => recordedBackend(c, remote));
       let certs: Certificate[];
-      if (o.baseline) {
-        const n0 = o.n0 ?? (original.kind === 'recertify' ? undefined : original.params.n0);
-        const bar = progressBar('baseline', data.inputs.length * (n0 + o.np), !!o.quiet);
-        const compute = () => runCertifyJob({
-          classifier: recorded[0], model: models[0].ref, data, sampler: samplers?.[0],
-          params: { sigma: op.sigma, seed: op.seed, n0, n: o.np, alpha: op.alpha + o.alphaZeta, batchSize: o.batch, shardSize: o.shardSize, sequential },
-          baselineOf: { id: original.id, modelSha256: original.model.sha256 },
-          onProgress: (k) => bar.tick(k),
-        });
-        certs = [(await (remote ? remote.run(compute) : compute()).finally(() => bar.stop())).certificate];
+      if (models.length === 1) {
+        const outcome = await runLocal(plan, remote, { label: o.baseline ? 'baseline' : 'recertify', quiet: o.quiet, classifier: recorded[0], sampler: samplers?.[0] });
+        if (outcome.kind !== 'certificate') throw new Error('a recertify job gives a certificate');
+        certs = [outcome.certificate];
       } else {
-        const cacheBytes = readBytes(o.cache ?? cachePathFor(o.original), 'IRS cache');
-        const bar = progressBar('recertify', data.inputs.length * o.np * models.length, !!o.quiet);
+        const req = plan.request as Extract<JobRequest, { kind: 'recertify' }>;
+        const bar = progressBar('recertify', plan.samplesTotal * models.length, !!o.quiet);
         const compute = () => runRecertifyCandidates({
           candidates: models.map((m, i) => ({ classifier: recorded[i], model: m.ref })),
           multiSampler: samplers ? perModelSampler(samplers) : undefined,
-          data, original, cacheBytes, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma, sequential,
-          batchSize: o.batch, shardSize: o.shardSize, onProgress: (k) => bar.tick(k),
+          data, original, cacheBytes: plan.cacheBytes!, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma, sequential: sequentialOptions(req.sequential),
+          batchSize: req.batchSize, shardSize: req.shardSize, onProgress: (k) => bar.tick(k),
         });
         certs = await (remote ? remote.run(compute) : compute()).finally(() => bar.stop());
       }
@@ -462,12 +501,12 @@ export function buildProgram(): Command {
     .requiredOption('--candidates <list>', 'compressions to try, e.g. int8,fp16,prune:0.05,prune:0.1,prune:0.2,prune:0.3')
     .requiredOption('--min-certified-accuracy <r:acc>', 'the target: certified accuracy at radius r at least acc (e.g. 0.5:0.80)'),
     'cap on samples of each candidate per input')
-    .addOption(new Option('--first-stage <k>', 'samples in the first stage').argParser(sampleCount).default(DEFAULT_FIRST_STAGE))
+    .addOption(new Option('--first-stage <k>', `samples in the first stage (default ${DEFAULTS.firstStage})`).argParser(sampleCount))
     .option('--data <source>', "inputs, if they moved since the original certification (default: the original's)")
     .option('--labels <file>', 'labels.npy for --data inputs.npy')
-    .option('--calibration <source>', 'int8: calibration inputs (mnist:train, mnist:test or a .npy)', 'mnist:train')
-    .addOption(new Option('--calibration-count <k>', 'int8: calibration inputs used').argParser(positiveInt).default(512))
-    .addOption(new Option('--batch <b>', 'inference batch size (does not change results)').argParser(positiveInt).default(256))
+    .option('--calibration <source>', `int8: calibration inputs (mnist:train, mnist:test or a .npy; default ${DEFAULTS.calibration.source})`)
+    .addOption(new Option('--calibration-count <k>', `int8: calibration inputs used (default ${DEFAULTS.calibration.count})`).argParser(positiveInt))
+    .addOption(new Option('--batch <b>', `inference batch size (does not change results; default ${DEFAULTS.batchSize})`).argParser(positiveInt))
     .addOption(backendOption())
     .requiredOption('--out <dir>', 'directory for the chosen model, the certificates and tune.json')
     .option('--json', 'print the report as JSON')
@@ -480,23 +519,17 @@ export function buildProgram(): Command {
         throw new UserError(`--min-certified-accuracy: ${(e as Error).message}`);
       }
       const candidates = parseCandidates(o.candidates);
-      const original = readCertificate(o.original);
-      const op = original.params;
-      if (original.kind !== 'certify') throw new UserError(`--original is a ${original.kind} certificate; tune needs the certify certificate of --model`);
-      if (o.np > op.n) throw new UserError(`--np ${o.np} exceeds the original certificate's n = ${op.n}`);
-      if (o.firstStage > o.np) throw new UserError(`--first-stage ${o.firstStage} exceeds --np ${o.np}`);
-      if (op.alpha + o.alphaZeta >= 1) throw new UserError(`alpha + alpha-zeta = ${op.alpha + o.alphaZeta} must be < 1`);
+      const files = new FileSources();
+      const original = files.addOriginal(o.original, o.cache);
+      files.moveOriginalData(o.data, o.labels);
       const model = await loadModel(o.model);
-      if (model.ref.sha256 !== original.model.sha256) {
-        throw new UserError(`--model (sha256 ${model.ref.sha256.slice(0, 16)}…) is not the model --original certifies (${original.model.sha256.slice(0, 16)}…); tune compresses the original`);
-      }
-      const cacheBytes = readBytes(o.cache ?? cachePathFor(o.original), 'IRS cache');
-      const data = jobInputs(openDataset(o.data ?? original.data.source, o.labels), original.data.indices);
-      let calibration: Parameters<typeof runTuneJob>[0]['calibration'];
-      if (candidates.some((c) => c.method === 'int8')) {
-        const ds = openDataset(o.calibration);
-        calibration = { source: o.calibration, inputs: selectInputs(ds, Math.min(o.calibrationCount, ds.size), 1, 0).inputs };
-      }
+      const calibrationGiven = o.calibration !== undefined || o.calibrationCount !== undefined;
+      const plan = await planJob(jobRequest({
+        kind: 'tune', model: files.addModel(model), original: original.id, candidates, target, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma,
+        firstStage: o.firstStage, batchSize: o.batch,
+        calibration: calibrationGiven ? { source: await files.addCalibration(o.calibration ?? DEFAULTS.calibration.source), count: o.calibrationCount } : undefined,
+      }), files);
+      const { data } = plan;
       // With --workers, every candidate's f^p inferences run on the workers; compression (int8
       // calibration), the batch-invariance checks and the drop / skip decisions between stages
       // run here. Each candidate's noise is then drawn on the workers, not once for all: the
@@ -514,14 +547,13 @@ export function buildProgram(): Command {
         for (const m of models) samplers.push(remote.sampler(await remote.uploadModel(m.bytes!), inputsSha!)); // compressed here: bytes at hand
         return perModelSampler(samplers);
       } : undefined;
-      const bar = progressBar('tune', data.inputs.length * o.np * candidates.length, !!o.quiet);
       const started = performance.now();
-      const compute = () => runTuneJob({
-        modelBytes: model.bytes, original, cacheBytes, data, candidates, target, np: o.np, alphaZeta: o.alphaZeta, gamma: o.gamma,
-        firstStage: o.firstStage, batchSize: o.batch, backend, calibration, sampler,
-        onProgress: (k) => bar.tick(k), onEvent: (m) => { if (!o.quiet && !o.json) { bar.stop(); process.stderr.write(`${m}\n`); } },
-      });
-      const result = await (remote ? remote.run(compute) : compute()).finally(() => { bar.stop(); void remote?.dispose(); });
+      const outcome = await runLocal(plan, remote, {
+        label: 'tune', quiet: o.quiet, backend, tuneSampler: sampler,
+        onEvent: o.quiet || o.json ? undefined : (m) => process.stderr.write(`${m}\n`),
+      }).finally(() => { void remote?.dispose(); });
+      if (outcome.kind !== 'tune') throw new Error('a tune job gives a tune result');
+      const { result } = outcome;
       if (remote) {
         for (const [, cert] of result.certificates) cert.provenance = remote.provenance(cert.model.sha256);
         printAudit(remote);
@@ -550,7 +582,7 @@ export function buildProgram(): Command {
 
   addFanOutOptions(addInputOptions(program.command('predict'), 1000)
     .description("PREDICT (Cohen et al.): the smoothed classifier's prediction, abstaining when unsure")
-    .addOption(new Option('--batch <b>', 'inference batch size').argParser(positiveInt).default(256))
+    .addOption(new Option('--batch <b>', 'inference batch size').argParser(positiveInt).default(DEFAULTS.batchSize))
     .addOption(new Option('--shard-size <k>', 'samples per shard (does not change results)').argParser(positiveInt))
     .addOption(backendOption())
     .addOption(new Option('--threads <t>', 'intra-op threads').argParser(positiveInt).default(1))
@@ -559,7 +591,8 @@ export function buildProgram(): Command {
     .option('--quiet', 'no progress bar'))
     .action(async (o, cmd: Command) => {
       const model = await loadModel(o.model);
-      const data = selectInputs(openDataset(o.data, o.labels), o.count, o.skip, o.offset);
+      // Not a service job (PREDICT writes no certificate); the same defaults and input selection.
+      const data = selectInputs(openDataset(o.data, o.labels), o.count, o.skip ?? 1, o.offset ?? 0);
       const remote = await openFanOut(o, cmd, shardsPathFor(o.out));
       const classifier = await openClassifier(model.bytes, o, !remote);
       try {
@@ -569,7 +602,7 @@ export function buildProgram(): Command {
         const bar = progressBar('predict', data.inputs.length * o.n, !!o.quiet);
         const compute = () => runPredictJob({
           classifier: recordedBackend(classifier, remote), model: model.ref, data, sampler,
-          params: { sigma: o.sigma, seed: o.seed, n: o.n, alpha: o.alpha, batchSize: o.batch, shardSize: o.shardSize }, onProgress: (k) => bar.tick(k),
+          params: { sigma: o.sigma, seed: o.seed ?? DEFAULTS.seed, n: o.n, alpha: o.alpha ?? DEFAULTS.alpha, batchSize: o.batch, shardSize: o.shardSize }, onProgress: (k) => bar.tick(k),
         });
         const doc: Awaited<ReturnType<typeof compute>> & { provenance?: Provenance } = await (remote ? remote.run(compute) : compute()).finally(() => bar.stop());
         if (remote) {
@@ -593,10 +626,10 @@ export function buildProgram(): Command {
     .requiredOption('--model <file>', 'float32 ONNX model (never modified)')
     .addOption(new Option('--method <m>', 'compression method').choices([...METHODS]).makeOptionMandatory())
     .addOption(new Option('--amount <a>', 'prune: fraction of Conv/Gemm/MatMul weights to zero, e.g. 0.05, 0.1, 0.2').argParser(openUnit))
-    .option('--calibration <source>', 'int8: calibration inputs (mnist:train, mnist:test or a .npy)', 'mnist:train')
-    .addOption(new Option('--calibration-count <k>', 'int8: calibration inputs used').argParser(positiveInt).default(512))
+    .option('--calibration <source>', 'int8: calibration inputs (mnist:train, mnist:test or a .npy)', DEFAULTS.calibration.source)
+    .addOption(new Option('--calibration-count <k>', 'int8: calibration inputs used').argParser(positiveInt).default(DEFAULTS.calibration.count))
     .addOption(new Option('--calibration-sigma <s>', "int8: Gaussian noise on calibration inputs (default: the model's training sigma from its metadata, else 0)").argParser(nonNegativeNumber))
-    .addOption(new Option('--backend <name>', `runtime for calibration and the load check: ${BACKEND_HELP.replace('onnxruntime backend: ', '')}`).argParser(backendName).default('auto'))
+    .addOption(new Option('--backend <name>', `runtime for calibration and the load check: ${BACKEND_HELP.replace('onnxruntime backend: ', '')}`).argParser(backendName).default(DEFAULTS.backend))
     .requiredOption('--out <file>', 'compressed ONNX model to write')
     .option('--json', 'print the report as JSON')
     .action(async (o, cmd: Command) => {
@@ -609,9 +642,7 @@ export function buildProgram(): Command {
       const { backend } = await resolveBackend(model.bytes, o.backend);
       let calibration;
       if (o.method === 'int8') {
-        const ds = openDataset(o.calibration);
-        const data = selectInputs(ds, Math.min(o.calibrationCount, ds.size), 1, 0);
-        calibration = { source: o.calibration, inputs: data.inputs, sigma: o.calibrationSigma ?? trainingSigma(model.bytes) ?? 0 };
+        calibration = { ...calibrationSet(openDataset(o.calibration), o.calibrationCount, o.calibration), sigma: o.calibrationSigma ?? trainingSigma(model.bytes) ?? 0 };
       }
       const { bytes, report } = await compressModel(model.bytes, { method: o.method, amount: o.amount, calibration, backend });
       writeAtomic(o.out, bytes);
@@ -699,8 +730,8 @@ export function buildProgram(): Command {
     .option('--worker-token <t>', 'shared secret for aggregator -> shard worker requests (also IRS_WORKER_TOKEN)')
     .option('--workers <urls>', 'shard workers to fan out to, comma-separated (default: run shards in this process)')
     .option('--worker-id <name>', 'the name this server states with its shard results (default: the URL it is reached at)')
-    .addOption(new Option('--backend <name>', 'auto (node where onnxruntime-node is installed, else wasm), wasm or node').argParser(backendName).default('auto'))
-    .addOption(new Option('--max-shards <k>', 'shards computed at once before answering 429').argParser(positiveInt).default(2))
+    .addOption(new Option('--backend <name>', 'auto (node where onnxruntime-node is installed, else wasm), wasm or node').argParser(backendName).default(DEFAULTS.backend))
+    .addOption(new Option('--max-shards <k>', 'shards computed at once before answering 429').argParser(positiveInt).default(DEFAULTS.maxConcurrentShards))
     .action(async (o) => {
       const tokens = parseTokens([o.tokens ?? process.env.IRS_TOKENS, o.token ? `default:${o.token}` : ''].filter(Boolean).join(','));
       if (tokens.size === 0) throw new UserError('serve needs at least one token: --token T, --tokens tenant:token,… or IRS_TOKENS');
@@ -745,7 +776,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--drop <d>', "the target: f's certified accuracy at --radius less d").argParser(closedUnit).default(0.02))
     .addOption(new Option('--cap <k>', 'decision mode and tune: samples per input at most').argParser(sampleCount).default(2000))
     .addOption(new Option('--np <np>', 'n_p of the paper-style comparison').argParser(sampleCount).default(1000))
-    .addOption(new Option('--backend <name>', 'auto (node where onnxruntime-node is installed, else wasm), wasm or node').argParser(backendName).default('auto'))
+    .addOption(new Option('--backend <name>', 'auto (node where onnxruntime-node is installed, else wasm), wasm or node').argParser(backendName).default(DEFAULTS.backend))
     .option('--out <dir>', 'where certificates, the report and the demo store go', 'irs-data/demo')
     .option('--quiet', 'no progress bars')
     .action(async (o) => {
@@ -777,19 +808,16 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof CheckFailed) return e.exitCode;
+    // One translation: each error class carries its exit code (errors.ts); messages name request fields, shown with their flags.
     if (e instanceof AuditFailed) {
       process.stderr.write(`irs: error: audit: ${e.message}\n`);
-      if (e.status) process.stderr.write(auditReport(e.status).filter((l) => !l.startsWith('irs: warning: audit: a worker lied')).join('\n') + '\n');
+      if (e.audit) process.stderr.write(auditReport(e.audit).filter((l) => !l.startsWith('irs: warning: audit: a worker lied')).join('\n') + '\n');
       process.stderr.write('irs: no output written: the audit could not tell which result is honest\n');
-      return EXIT.auditFailed;
+      return e.exitCode;
     }
-    if (e instanceof IntegrityError) {
-      process.stderr.write(`irs: error: ${e.message}\n`);
-      return EXIT.checkFailed;
-    }
-    if (e instanceof UserError) {
-      process.stderr.write(`irs: error: ${e.message}\n`);
-      return EXIT.usage;
+    if (e instanceof KnownError) {
+      process.stderr.write(`irs: error: ${withFlags(e.message)}\n`);
+      return e.exitCode;
     }
     process.stderr.write(`irs: internal error (please report): ${(e as Error).stack ?? e}\n`);
     return EXIT.internal;

@@ -4,7 +4,9 @@
  * errors, timeouts, 5xx, 429), each retry preferring another worker. A 4xx other than 429
  * means the request itself is wrong and fails the job at once.
  */
+import { DEFAULTS } from '../protocol/defaults.ts';
 import { ShardResponse, type ShardRequest } from '../protocol/schemas.ts';
+import { EXIT, KnownError } from '../errors.ts';
 import type { ShardDispatcher } from './sharded-sampler.ts';
 import { signShardRequest } from '../service/signing.ts';
 
@@ -27,7 +29,11 @@ export interface HttpDispatcherOptions {
   onRetry?: (worker: string, error: string, attempt: number) => void;
 }
 
-export class PermanentShardError extends Error {}
+export class PermanentShardError extends KnownError {
+  override name = 'PermanentShardError';
+  override readonly status: number = 502;
+  override readonly exitCode: number = EXIT.unavailable;
+}
 
 /** Options of one dispatch (audits: never the worker being checked, never a quarantined one). */
 export interface DispatchOptions {
@@ -48,7 +54,7 @@ export interface RoutedDispatcher extends ShardDispatcher {
 
 export function httpDispatcher(o: HttpDispatcherOptions): RoutedDispatcher & { readonly attempts: number } {
   if (o.workers.length === 0) throw new Error('no shard workers configured');
-  const perWorker = o.perWorker ?? 2;
+  const perWorker = o.perWorker ?? DEFAULTS.shardsPerWorker;
   const inFlight = new Map(o.workers.map((w) => [w, 0]));
   const waiting: (() => void)[] = [];
   const doFetch = o.fetch ?? fetch;

@@ -1,9 +1,12 @@
 /**
  * A job's state machine, written once for every runtime.
  *
- *   submitJob   validate the request, resolve the model, inputs, original and cache, run the
- *               preflight checks on the model (a few inferences), store the job document;
- *   runPlanned  run the job's algorithm (CERTIFY, IRS, the baseline, tune) against a Sampler;
+ *   submitJob   plan the request from the store (jobs/plan.ts planJob: every check, and the
+ *               model, inputs, original, cache and calibration resolved; the CLI plans the same
+ *               request from files), run the preflight checks on the model (a few inferences),
+ *               store the job document;
+ *   runPlanned  run the job's algorithm (jobs/plan.ts runPlanned: CERTIFY, IRS, the baseline,
+ *               tune) against a Sampler;
  *   finalize    write the cache, then the certificate, then the job document: a visible
  *               certificate is always whole.
  *
@@ -21,22 +24,20 @@ import { StoreError, type ObjectStore } from '../store/types.ts';
 import type { ServiceConfig } from '../service/runtime.ts';
 import { keys } from '../service/keys.ts';
 import { readModel, type ClassifierCache } from '../service/models.ts';
-import { NotFound, Conflict } from '../service/errors.ts';
+import { NotFound } from '../service/errors.ts';
 import { loadClassifier } from '../inference/index.ts';
-import { runCertifyJob } from '../jobs/certify-job.ts';
-import { checkOriginal, runRecertifyJob } from '../jobs/recertify-job.ts';
-import { runTuneJob, tuneSummary, type CandidateCompressor, type CandidateSpec, type CompressedCandidate, type TuneResult } from '../jobs/tune-job.ts';
+import { tuneSummary, type CandidateCompressor, type CandidateSpec, type CompressedCandidate } from '../jobs/tune-job.ts';
+import { DEFAULTS } from '../protocol/defaults.ts';
+import { calibrationSet, planJob, runPlanned as runJobPlan, type JobOutcome, type JobPlan, type JobSources } from '../jobs/plan.ts';
 import { preflight, type JobInputs } from '../jobs/common.ts';
 import { selectIndices } from '../data/dataset.ts';
 import { encodeNpy, parseNpy } from '../protocol/npy-codec.ts';
-import type { Certificate, CertificateOf, ModelRef } from '../protocol/certificate.ts';
-import type { CompressResult, CompressTask, DataSpec, JobDoc, JobRequest, SequentialRequest, ShardResponse } from '../protocol/schemas.ts';
-import { DEFAULT_RADIUS_TOLERANCE, type SequentialOptions } from '../smoothing/sequential.ts';
+import type { Certificate } from '../protocol/certificate.ts';
+import type { CompressResult, CompressTask, DataSpec, JobDoc, JobRequest, ShardResponse } from '../protocol/schemas.ts';
 import type { Sampler } from '../smoothing/stream.ts';
-import { UserError } from '../errors.ts';
+import { KnownError, UserError } from '../errors.ts';
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
 import { JobSuspended, perModelSampler, shardedSampler, type ShardDispatcher, type ShardStore, type WantedShard } from './sharded-sampler.ts';
-import { PermanentShardError } from './http-dispatcher.ts';
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const parse = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as T;
@@ -95,72 +96,57 @@ async function originalInputs(cfg: ServiceConfig, tenant: string, cert: Certific
   return { source, indices, inputs: indices.map((i) => all.inputs[i]), labels };
 }
 
-/** Everything a job's algorithm reads, resolved from the store. */
-export interface LoadedJob {
+/**
+ * The object store as a job's sources (jobs/plan.ts): the tenant's models, inputs,
+ * certificates and caches, and the runtime's bundled datasets.
+ */
+export function storeSources(cfg: ServiceConfig, tenant: string): JobSources {
+  return {
+    async model(sha256) {
+      const head = await cfg.store.head(keys.model(tenant, sha256));
+      if (!head) throw new NotFound(`model: ${sha256} not found (upload it with POST /v1/models)`);
+      return { ref: { sha256, bytes: head.size }, bytes: () => readModel(cfg.store, tenant, sha256) };
+    },
+    inputs: (spec) => resolveInputs(cfg, tenant, spec),
+    async certificate(id) {
+      const cert = await readJson<Certificate>(cfg.store, keys.certificate(tenant, id));
+      if (!cert) throw new NotFound(`original: certificate ${id} not found`);
+      return cert;
+    },
+    originalInputs: (cert) => originalInputs(cfg, tenant, cert),
+    cache: async (cert) => (await cfg.store.get(keys.cache(tenant, cert.id))) ?? undefined,
+    async calibration({ source, count }) {
+      if (source.startsWith('inputs:')) {
+        const all = await resolveInputs(cfg, tenant, { inputs: source.slice('inputs:'.length), skip: 1, offset: 0 });
+        return { source, inputs: all.inputs.slice(0, count) };
+      }
+      if (!cfg.dataset) throw new UserError(`calibration.source: ${source} is not available on this runtime; upload the inputs as .npy (POST /v1/inputs) and name them inputs:<sha256>`);
+      return calibrationSet(cfg.dataset(source), count, source);
+    },
+  };
+}
+
+/** A planned job (jobs/plan.ts) with its document and the stored .npy of its inputs. */
+export interface LoadedJob extends JobPlan {
   job: JobDoc;
-  model: ModelRef;
-  data: JobInputs;
   /** The stored .npy holding the job's inputs in job order, which shards refer to. */
   inputsSha256: string;
-  original?: CertificateOf<'certify'>;
-  cacheBytes?: Uint8Array;
-  /** Samples the job draws at most (progress). */
-  samplesTotal: number;
 }
 
 /**
- * Resolves a job's model, inputs, original and cache, with every check that needs the store
- * (errors name the request field), and stores the job's inputs file. No inference.
+ * Plans a job from the store (planJob: every precondition, errors naming the request field)
+ * and stores the job's inputs file, which shards refer to. No inference.
  */
 export async function loadJob(cfg: ServiceConfig, job: JobDoc): Promise<LoadedJob> {
-  const { tenant, request: req } = job;
-  const head = await cfg.store.head(keys.model(tenant, req.model));
-  if (!head) throw new NotFound(`model: ${req.model} not found (upload it with POST /v1/models)`);
-  const model = { sha256: req.model, bytes: head.size };
-  let original: CertificateOf<'certify'> | undefined;
-  let cacheBytes: Uint8Array | undefined;
-  let data: JobInputs;
-  if (req.kind === 'certify') data = await resolveInputs(cfg, tenant, req.data);
-  else {
-    const cert = await readCertificate(cfg.store, tenant, req.original);
-    if (cert.kind !== 'certify') throw new UserError(`original: certificate ${req.original} is a ${cert.kind} certificate; IRS needs a certify certificate`);
-    original = cert;
-    const n = original.params.n;
-    if (req.np > (original.cache?.samples ?? n)) throw new UserError(`np: ${req.np} exceeds the original certificate's ${original.cache?.samples ?? n} cached samples`);
-    if (req.kind === 'tune' && req.model !== original.model.sha256) {
-      throw new UserError(`model: tune compresses the model certificate ${original.id} certifies (${original.model.sha256}), not ${req.model}`);
-    }
-    if (req.kind === 'tune' && req.candidates.some((c) => c.method === 'int8') && !cfg.dataset) {
-      throw new UserError(`calibration.source: int8 candidates calibrate on ${req.calibration?.source ?? 'mnist:train'}, which is not available on this runtime (tune fp16 and prune candidates here, or int8 on Node)`);
-    }
-    const firstStage = req.kind === 'tune' ? req.firstStage : req.sequential?.firstStage;
-    if (firstStage !== undefined && firstStage > req.np) throw new UserError(`firstStage: ${firstStage} exceeds np ${req.np}`);
-    if (req.kind === 'recertify' || req.kind === 'tune') {
-      cacheBytes = await cfg.store.get(keys.cache(tenant, original.id));
-      if (!cacheBytes) throw new Conflict(`original: the IRS cache of certificate ${original.id} is missing`);
-      const sha = await sha256Hex(cacheBytes);
-      if (sha !== original.cache?.sha256) throw new Conflict(`original: the stored IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache?.sha256})`);
-      // The id recomputed, the cache header against the params (alpha, n, ...): a 400 before the job starts.
-      await checkOriginal(original, cacheBytes);
-    }
-    data = await originalInputs(cfg, tenant, original);
-  }
+  const plan = await planJob(job.request, storeSources(cfg, job.tenant));
+  const { data } = plan;
   const shape = [data.inputs.length, data.inputs[0].length];
   const flat = new Float32Array(shape[0] * shape[1]);
   data.inputs.forEach((x, i) => flat.set(x, i * shape[1]));
   const npy = encodeNpy(flat, shape, '<f4');
   const inputsSha256 = await sha256Hex(npy);
-  await cfg.store.putIfAbsent(keys.inputs(tenant, inputsSha256), npy);
-  return { job, model, data, inputsSha256, original, cacheBytes, samplesTotal: data.inputs.length * samplesPerInput(req, original) };
-}
-
-function samplesPerInput(req: JobRequest, original: CertificateOf<'certify'> | undefined): number {
-  switch (req.kind) {
-    case 'certify': return req.n0 + req.n;
-    case 'baseline': return (req.n0 ?? original!.params.n0) + req.np;
-    case 'tune': return req.np * req.candidates.length;
-    case 'recertify': return req.np;
-  }
+  await cfg.store.putIfAbsent(keys.inputs(job.tenant, inputsSha256), npy);
+  return { ...plan, job, inputsSha256 };
 }
 
 /** What one sample costs on this runtime's backend, measured at submission (for sizing shards). */
@@ -272,7 +258,7 @@ export async function compressTask(loaded: LoadedJob, spec: CandidateSpec): Prom
   const sigma = loaded.original!.params.sigma;
   const task: CompressTask = {
     model: req.model, method: spec.method, ...(spec.amount !== undefined ? { amount: spec.amount } : {}),
-    ...(spec.method === 'int8' ? { calibration: { source: req.calibration?.source ?? 'mnist:train', count: req.calibration?.count ?? 512, sigma } } : {}),
+    ...(spec.method === 'int8' ? { calibration: { ...(req.calibration ?? DEFAULTS.calibration), sigma } } : {}),
     inputs: loaded.inputsSha256, sigma,
   };
   return { key: `compress-${(await sha256Hex(new TextEncoder().encode(canonicalJson(task)))).slice(0, 40)}`, task };
@@ -297,16 +283,14 @@ export function storedCompressor(store: ObjectStore, loaded: LoadedJob): Candida
   };
 }
 
-export type JobOutcome =
-  | { kind: 'certificate'; certificate: Certificate; cache?: Uint8Array }
-  | { kind: 'tune'; result: TuneResult };
+export type { JobOutcome };
 
 /**
- * Runs the job's algorithm. Samples come from `sampler` (shards); `backend` is what they run on.
- * Tune jobs compress and recertify their candidates in this process (they share each batch of
- * noise, which the single-model shard protocol cannot express).
+ * Runs the job's algorithm (jobs/plan.ts runPlanned) on this runtime's backend, samples from
+ * `sampler` (shards). A driver that runs no inference (the Workers job object) also says where
+ * tune's candidates are compressed and where each one's samples are drawn.
  */
-export async function runPlanned(
+export function runPlanned(
   cfg: ServiceConfig, loaded: LoadedJob,
   o: {
     sampler: Sampler;
@@ -317,50 +301,11 @@ export async function runPlanned(
     compressor?: CandidateCompressor;
   },
 ): Promise<JobOutcome> {
-  const req = loaded.job.request;
-  const { model, data, original } = loaded;
-  const { backend, adapter } = cfg;
-  if (req.kind === 'certify') {
-    const { certificate, cache } = await runCertifyJob({
-      backend, adapter, model, data, sampler: o.sampler, onProgress: o.onProgress,
-      params: { sigma: req.sigma, seed: req.seed, n0: req.n0, n: req.n, alpha: req.alpha, batchSize: req.batchSize, shardSize: req.shardSize },
-    });
-    return { kind: 'certificate', certificate, cache };
-  }
-  if (req.kind === 'recertify') {
-    const certificate = await runRecertifyJob({
-      backend, adapter, model, data, original: original!, cacheBytes: loaded.cacheBytes!, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma,
-      sequential: sequentialOptions(req.sequential), batchSize: req.batchSize, shardSize: req.shardSize, sampler: o.sampler, onProgress: o.onProgress,
-    });
-    return { kind: 'certificate', certificate };
-  }
-  if (req.kind === 'baseline') {
-    const op = original!.params;
-    const { certificate } = await runCertifyJob({
-      backend, adapter, model, data, sampler: o.sampler, onProgress: o.onProgress, baselineOf: { id: original!.id, modelSha256: original!.model.sha256 },
-      params: {
-        sigma: op.sigma, seed: op.seed, n0: req.n0 ?? op.n0, n: req.np, alpha: op.alpha + req.alphaZeta, batchSize: req.batchSize, shardSize: req.shardSize,
-        sequential: sequentialOptions(req.sequential),
-      },
-    });
-    return { kind: 'certificate', certificate };
-  }
-  let calibration;
-  if (!o.compressor && req.candidates.some((c) => c.method === 'int8')) {
-    const spec = req.calibration ?? { source: 'mnist:train' as const, count: 512 };
-    if (!cfg.dataset) throw new UserError(`calibration.source: ${spec.source} is not available on this runtime`);
-    const ds = cfg.dataset(spec.source);
-    calibration = { source: spec.source, inputs: Array.from({ length: Math.min(spec.count, ds.size) }, (_, i) => ds.input(i)) };
-  }
   const samplerFor = o.samplerFor;
-  const result = await runTuneJob({
-    ...(o.compressor ? { compressor: o.compressor } : { modelBytes: await readModel(cfg.store, loaded.job.tenant, req.model) }),
-    ...(samplerFor ? { sampler: async (models) => perModelSampler(models.map((m) => samplerFor(m.sha256))) } : {}),
-    original: original!, cacheBytes: loaded.cacheBytes!, data,
-    candidates: req.candidates, target: req.target, np: req.np, alphaZeta: req.alphaZeta, gamma: req.gamma, firstStage: req.firstStage,
-    batchSize: req.batchSize, backend, calibration, onProgress: o.onProgress,
+  return runJobPlan(loaded, {
+    backend: cfg.backend, adapter: cfg.adapter, sampler: o.sampler, onProgress: o.onProgress, compressor: o.compressor,
+    ...(samplerFor ? { tuneSampler: async (models) => perModelSampler(models.map((m) => samplerFor(m.sha256))) } : {}),
   });
-  return { kind: 'tune', result };
 }
 
 /** Writes what a finished job produced, the certificate after its cache, then marks it done. */
@@ -385,21 +330,15 @@ export async function finalize(store: ObjectStore, job: JobDoc, outcome: JobOutc
   return saveJob(store, job, { status: 'done', certificateId: certificate.id, progress });
 }
 
-/** What a job document says when a job stops on an error (one translation for every driver). */
+/**
+ * What a job document says when a job stops on an error (one translation for every driver):
+ * an error of a known class says what it means (src/errors.ts); anything else is a bug.
+ */
 export function jobFailureMessage(e: unknown): string {
   if (e instanceof JobSuspended) return `internal error: the job's driver cannot wait for shards (${e.message})`;
-  if (e instanceof UserError) return e.message;
-  if (e instanceof PermanentShardError) return e.message;
   if (e instanceof StoreError) return `object store unavailable, job stopped (submit it again to resume): ${e.message}`;
+  if (e instanceof KnownError) return e.message;
   return `internal error: ${(e as Error).message}`;
-}
-
-function sequentialOptions(s: SequentialRequest | undefined): SequentialOptions | undefined {
-  if (!s) return undefined;
-  return {
-    firstStage: s.firstStage,
-    stop: s.mode === 'decision' ? { kind: 'decision', radius: s.radius! } : { kind: 'tolerance', tolerance: s.tolerance ?? DEFAULT_RADIUS_TOLERANCE },
-  };
 }
 
 /** Jobs left queued or running by an aggregator that stopped: run them again (they resume). */

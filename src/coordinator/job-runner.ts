@@ -4,6 +4,7 @@
  * persisted under the job, so running a job again after a crash recomputes only the shards
  * without a stored result.
  */
+import { DEFAULTS } from '../protocol/defaults.ts';
 import { withRetries, type RetryOptions } from '../store/retry.ts';
 import type { ServiceConfig } from '../service/runtime.ts';
 import { ClassifierCache } from '../service/models.ts';
@@ -50,7 +51,7 @@ export async function runJob(cfg: ServiceConfig, job: JobDoc, deps: RunJobDeps =
         onChange: auditReq ? (a) => void saveJob(store, job, { audit: a }).catch(() => {}) : undefined,
       });
     }
-    const sampler = jobSampler(store, loaded, audit?.dispatcher ?? dispatcher, Math.max(1, cfg.workers.length * (cfg.fanOut?.perWorker ?? 2)), audit?.results);
+    const sampler = jobSampler(store, loaded, audit?.dispatcher ?? dispatcher, Math.max(1, cfg.workers.length * (cfg.fanOut?.perWorker ?? DEFAULTS.shardsPerWorker)), audit?.results);
 
     const total = loaded.samplesTotal;
     let done = 0;

@@ -13,10 +13,11 @@
  * settles a mismatch by a third computation: the odd party is quarantined, its results are
  * recomputed elsewhere, and the computation is run again (`run`).
  */
+import { DEFAULTS } from '../protocol/defaults.ts';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeNpy } from '../protocol/npy-codec.ts';
-import { UserError } from '../errors.ts';
+import { EXIT, KnownError, UserError } from '../errors.ts';
 import { isBackendName, type BackendName } from '../inference/backend.ts';
 import { ShardResponse, type ShardRequest } from '../protocol/schemas.ts';
 import type { MergedSamples } from '../smoothing/merge.ts';
@@ -67,9 +68,11 @@ export interface FanOutAuditOptions {
  * The audit layer failed the run: two parties disagree and no third settles it, or three
  * answers differ, or no party is left. No certificate is written.
  */
-export class AuditFailed extends Error {
+export class AuditFailed extends KnownError {
   override name = 'AuditFailed';
-  constructor(message: string, readonly status?: AuditStatus) {
+  override readonly status: number = 502;
+  override readonly exitCode: number = EXIT.auditFailed;
+  constructor(message: string, readonly audit?: AuditStatus) {
     super(message);
   }
 }
@@ -346,7 +349,7 @@ export class RemoteWorkers {
     return shardedSampler({
       model, inputs, dispatcher, results,
       shardSamples: this.o.shardSamples ?? 2000, inputsPerShard: this.o.inputsPerShard ?? 8,
-      concurrency: Math.max(1, this.o.workers.length * (this.o.perWorker ?? 2)),
+      concurrency: Math.max(1, this.o.workers.length * (this.o.perWorker ?? DEFAULTS.shardsPerWorker)),
     });
   }
 }

@@ -14,7 +14,8 @@
  */
 import { Hono } from 'hono';
 import { TOOL } from '../version.ts';
-import { UserError } from '../errors.ts';
+import { KnownError, UserError } from '../errors.ts';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { JobDriver, ServiceConfig } from '../service/runtime.ts';
 import { TENANT_PATTERN } from '../service/keys.ts';
 import { Busy, Conflict, NotFound } from '../service/errors.ts';
@@ -61,12 +62,10 @@ export function createService(cfg: ServiceConfig): Service {
   };
   const deps: HttpDeps = { cfg, classifiers, inputsCache, jobs };
 
+  // One translation: each error class carries its status (src/errors.ts).
   app.onError((e, c) => {
-    if (e instanceof NotFound) return c.json({ error: e.message }, 404);
-    if (e instanceof Conflict) return c.json({ error: e.message }, 409);
-    if (e instanceof UserError) return c.json({ error: e.message }, 400);
-    if (e instanceof Busy) return c.json({ error: e.message }, 429);
-    if (e instanceof StoreError) return c.json({ error: `object store unavailable: ${e.message}` }, 503);
+    if (e instanceof StoreError) return c.json({ error: `object store unavailable: ${e.message}` }, e.status as ContentfulStatusCode);
+    if (e instanceof KnownError) return c.json({ error: e.message }, e.status as ContentfulStatusCode);
     console.error(e);
     return c.json({ error: 'internal error' }, 500);
   });

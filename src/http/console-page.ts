@@ -3,8 +3,11 @@
  * no framework and no external request. It talks to the same-origin API with the bearer token
  * the user pastes, kept in sessionStorage (never in the URL). Every control has a data-testid,
  * so tests and users' scripts can drive it. The script builds DOM nodes (never innerHTML with
- * API data) and is written without template literals, so it can live in this TS string as is.
+ * API data) and is written without template literals, so it can live in this TS string as is;
+ * the form's initial values are the job defaults (protocol/defaults.ts).
  */
+import { DEFAULTS } from '../protocol/defaults.ts';
+
 export const CONSOLE_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -91,8 +94,8 @@ details>summary{cursor:pointer;font-weight:600;padding:2px 0}
         <label>count</label><div class="field"><input name="data.count" value="10" data-testid="certify-count"><span class="err" data-err="data.count"></span></div>
         <label>labels</label><div class="field"><input name="data.labels" placeholder="uploaded inputs: 7,2,1,…" data-testid="certify-labels"><span class="err" data-err="data.labels"></span></div>
         <label>sigma</label><div class="field"><input name="sigma" value="0.5" data-testid="certify-sigma"><span class="err" data-err="sigma"></span></div>
-        <label>n0 / n</label><div class="field"><div class="row"><input name="n0" value="100" size="6" data-testid="certify-n0"><input name="n" value="1000" size="8" data-testid="certify-n"></div><span class="err" data-err="n0"></span><span class="err" data-err="n"></span></div>
-        <label>alpha / seed</label><div class="field"><div class="row"><input name="alpha" value="0.001" size="6" data-testid="certify-alpha"><input name="seed" value="0" size="6" data-testid="certify-seed"></div><span class="err" data-err="alpha"></span><span class="err" data-err="seed"></span></div>
+        <label>n0 / n</label><div class="field"><div class="row"><input name="n0" value="${DEFAULTS.n0}" size="6" data-testid="certify-n0"><input name="n" value="1000" size="8" data-testid="certify-n"></div><span class="err" data-err="n0"></span><span class="err" data-err="n"></span></div>
+        <label>alpha / seed</label><div class="field"><div class="row"><input name="alpha" value="${DEFAULTS.alpha}" size="6" data-testid="certify-alpha"><input name="seed" value="${DEFAULTS.seed}" size="6" data-testid="certify-seed"></div><span class="err" data-err="alpha"></span><span class="err" data-err="seed"></span></div>
         <div class="full row"><button class="primary" data-testid="certify-submit">Start certify</button><span class="ok" data-result></span><span class="err" data-err=""></span></div>
       </form>
     </details>
@@ -108,7 +111,7 @@ details>summary{cursor:pointer;font-weight:600;padding:2px 0}
         <label>original</label><div class="field"><select name="original" data-testid="recertify-original" data-originals></select><span class="err" data-err="original"></span></div>
         <label>mode</label><div class="field"><select name="mode" data-testid="recertify-mode"><option value="full">full (fixed n_p)</option><option value="decision">decision (at a radius)</option><option value="adaptive">adaptive</option></select></div>
         <label>radius</label><div class="field"><input name="sequential.radius" placeholder="decision mode" data-testid="recertify-radius"><span class="err" data-err="sequential.radius"></span><span class="err" data-err="sequential"></span></div>
-        <label>n_p / gamma</label><div class="field"><div class="row"><input name="np" value="1000" size="8" data-testid="recertify-np"><input name="gamma" value="0.99" size="6" data-testid="recertify-gamma"></div><span class="err" data-err="np"></span><span class="err" data-err="gamma"></span></div>
+        <label>n_p / gamma</label><div class="field"><div class="row"><input name="np" value="${DEFAULTS.np}" size="8" data-testid="recertify-np"><input name="gamma" value="${DEFAULTS.gamma}" size="6" data-testid="recertify-gamma"></div><span class="err" data-err="np"></span><span class="err" data-err="gamma"></span></div>
         <div class="full row"><button class="primary" data-testid="recertify-submit">Start recertify</button><span class="ok" data-result></span><span class="err" data-err=""></span></div>
       </form>
     </details>
@@ -117,7 +120,7 @@ details>summary{cursor:pointer;font-weight:600;padding:2px 0}
         <label>original</label><div class="field"><select name="original" data-testid="tune-original" data-originals></select><span class="err" data-err="original"></span><span class="err" data-err="model"></span></div>
         <label>candidates</label><div class="field"><input name="candidates" value="prune:0.5,prune:0.3,int8,fp16" data-testid="tune-candidates"><span class="err" data-err="candidates"></span></div>
         <label>target</label><div class="field"><div class="row">accuracy <input name="target.accuracy" value="0.8" size="5" data-testid="tune-accuracy"> at radius <input name="target.radius" value="0.5" size="5" data-testid="tune-radius"></div><span class="err" data-err="target"></span><span class="err" data-err="target.accuracy"></span><span class="err" data-err="target.radius"></span></div>
-        <label>n_p</label><div class="field"><input name="np" value="1000" data-testid="tune-np"><span class="err" data-err="np"></span></div>
+        <label>n_p</label><div class="field"><input name="np" value="${DEFAULTS.np}" data-testid="tune-np"><span class="err" data-err="np"></span></div>
         <div class="full row"><button class="primary" data-testid="tune-submit">Start tune</button><span class="ok" data-result></span><span class="err" data-err=""></span></div>
       </form>
     </details>

@@ -9,7 +9,7 @@ import { describeSequential, type SequentialOptions } from '../smoothing/sequent
 import { decodeCache } from '../protocol/cache-codec.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { TOOL } from '../version.ts';
-import { IntegrityError, UserError } from '../errors.ts';
+import { Conflict, IntegrityError, UserError } from '../errors.ts';
 import { branchLevels } from '../smoothing/irs.ts';
 import { recertifyGuarantee } from '../smoothing/guarantee.ts';
 import {
@@ -46,20 +46,21 @@ export interface RecertifyJob {
  * trusted as given: its id is recomputed from what determines it, and the cache header's id,
  * model, inputs, sigma, seed, alpha, n and noise must equal the certificate's, so that a
  * hand-edited parameter (say params.alpha) cannot change the confidence IRS builds on. A
- * mismatch is an IntegrityError (CLI exit 3, HTTP 4xx). Also run by POST /v1/jobs, before a
+ * mismatch is an IntegrityError (CLI exit 3, HTTP 409); a cache that is not the certificate's (sha256) a
+ * Conflict (exit 2, 409). Also run by POST /v1/jobs, before a
  * job starts.
  */
 export async function checkOriginal(original: Certificate, cacheBytes: Uint8Array) {
-  if (original.format !== CERTIFICATE_FORMAT) throw new UserError(`original certificate has format ${original.format}, expected ${CERTIFICATE_FORMAT}`);
-  if (original.kind !== 'certify') throw new UserError(`original certificate is a ${original.kind} certificate; IRS needs a certify certificate with its cache`);
-  if (!original.cache) throw new UserError('original certificate has no IRS cache');
+  if (original.format !== CERTIFICATE_FORMAT) throw new UserError(`original: the certificate has format ${original.format}, expected ${CERTIFICATE_FORMAT}`);
+  if (original.kind !== 'certify') throw new UserError(`original: the certificate is a ${original.kind} certificate; IRS needs a certify certificate with its cache`);
+  if (!original.cache) throw new UserError('original: the certificate has no IRS cache');
   const recomputed = await certificateId(original);
   if (recomputed !== original.id) {
-    throw new IntegrityError(`original certificate ${original.id} does not hold together: its kind, model, inputs and params give id ${recomputed} (was it edited?)`);
+    throw new IntegrityError(`original: certificate ${original.id} does not hold together: its kind, model, inputs and params give id ${recomputed} (was it edited?)`);
   }
   const sha = await sha256Hex(cacheBytes);
   if (sha !== original.cache.sha256) {
-    throw new UserError(`cache file does not belong to certificate ${original.id}: its sha256 is ${sha}, the certificate names ${original.cache.sha256}`);
+    throw new Conflict(`original: the IRS cache of certificate ${original.id} does not match it (sha256 ${sha}, the certificate names ${original.cache.sha256})`);
   }
   const { header, entries } = decodeCache(cacheBytes);
   const p = original.params;
@@ -69,13 +70,13 @@ export async function checkOriginal(original: Certificate, cacheBytes: Uint8Arra
     ['alpha', header.alpha, p.alpha], ['n', header.n, p.n], ['noise', header.noise, p.noise],
   ] as const).filter(([, a, b]) => a !== b);
   if (differ.length) {
-    throw new IntegrityError(`cache header does not match certificate ${original.id}: ${differ.map(([f, a, b]) => `${f} ${a} in the cache, ${b} in the certificate`).join('; ')}`);
+    throw new IntegrityError(`original: the cache header does not match certificate ${original.id}: ${differ.map(([f, a, b]) => `${f} ${a} in the cache, ${b} in the certificate`).join('; ')}`);
   }
-  if (header.noise !== NOISE_SCHEME) throw new UserError(`cache was made with noise scheme ${header.noise}; this tool replays ${NOISE_SCHEME}`);
-  if (entries.length !== original.results.length) throw new IntegrityError('cache and certificate disagree on the number of inputs');
+  if (header.noise !== NOISE_SCHEME) throw new UserError(`original: its cache was made with noise scheme ${header.noise}; this tool replays ${NOISE_SCHEME}`);
+  if (entries.length !== original.results.length) throw new IntegrityError('original: its cache and certificate disagree on the number of inputs');
   entries.forEach((e, i) => {
     const r = original.results[i];
-    if (e.cA !== r.cA || e.pALower !== r.pALower) throw new IntegrityError(`cache entry ${i} disagrees with the certificate's result`);
+    if (e.cA !== r.cA || e.pALower !== r.pALower) throw new IntegrityError(`original: its cache entry ${i} disagrees with the certificate's result`);
   });
   return { params: p, header, entries };
 }
@@ -85,10 +86,10 @@ export async function openOriginal(original: Certificate, cacheBytes: Uint8Array
   const { params: p, header, entries } = await checkOriginal(original, cacheBytes);
   const digest = await inputsDigest(data.inputs);
   if (digest !== original.data.inputsSha256) {
-    throw new UserError(`inputs differ from those of certificate ${original.id} (${original.data.source}, ${original.data.indices.length} inputs)`);
+    throw new UserError(`data: inputs differ from those of certificate ${original.id} (${original.data.source}, ${original.data.indices.length} inputs)`);
   }
   if (np > header.samples) {
-    throw new UserError(`--np ${np} exceeds the ${header.samples} cached samples per input of certificate ${original.id} (n = ${p.n})`);
+    throw new UserError(`np: ${np} exceeds the original certificate's ${header.samples} cached samples`);
   }
   return { params: p, entries };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MIN_ALPHA } from '../stats/index.ts';
+import { DEFAULTS } from './defaults.ts';
 
 /** Service limits: what one request may ask for. */
 export const LIMITS = {
@@ -88,25 +89,6 @@ export const ShardResponse = z.object({
 });
 export type ShardResponse = z.infer<typeof ShardResponse>;
 
-/** Which inputs a job certifies: a bundled dataset, or an uploaded inputs file. */
-export const DataSpec = z.union([
-  z.object({
-    source: z.enum(['mnist:test', 'mnist:train']),
-    count: Count.max(LIMITS.jobInputs),
-    skip: Count.default(1),
-    offset: z.number().int().min(0).default(0),
-  }).strict(),
-  z.object({
-    inputs: Sha256,
-    /** Labels per input (-1 unknown); default all -1. */
-    labels: z.array(z.number().int().min(-1)).optional(),
-    count: Count.max(LIMITS.jobInputs).optional(),
-    skip: Count.default(1),
-    offset: z.number().int().min(0).default(0),
-  }).strict(),
-]);
-export type DataSpec = z.infer<typeof DataSpec>;
-
 /**
  * Spot-check audits of a fanned-out job (coordinator/audit.ts): a keyed random fraction of
  * shards is recomputed by another party and compared exactly.
@@ -119,90 +101,134 @@ export const AuditRequest = z.object({
 }).strict();
 export type AuditRequest = z.infer<typeof AuditRequest>;
 
-const Execution = {
-  batchSize: BatchSize.default(256),
-  /** Samples per shard; default: the service's choice. Never changes a result. */
-  shardSize: Count.max(LIMITS.shardSamples).optional(),
-  /** Spot-check audits of shard results (fan-out only; in-process jobs have nobody to distrust). */
-  audit: AuditRequest.optional(),
-};
-
-export const CertifyJobRequest = z.object({
-  kind: z.literal('certify'),
-  model: Sha256,
-  data: DataSpec,
-  sigma: Sigma,
-  n0: Count.max(LIMITS.jobSamplesPerInput).default(100),
-  n: Count.max(LIMITS.jobSamplesPerInput),
-  alpha: Alpha.default(0.001),
-  seed: Seed.default(0),
-  ...Execution,
+/**
+ * int8 calibration inputs: the first `count` of a bundled dataset (default DEFAULTS.calibration),
+ * or of a stored inputs file (POST /v1/inputs; the CLI: a .npy file).
+ */
+export const CalibrationSpec = z.object({
+  source: z.union([z.enum(['mnist:train', 'mnist:test']), z.string().regex(/^inputs:[0-9a-f]{64}$/, 'expected mnist:train, mnist:test or inputs:<sha256 of stored inputs>')]),
+  count: Count.max(10_000).default(DEFAULTS.calibration.count),
 }).strict();
+export type CalibrationSpec = z.infer<typeof CalibrationSpec>;
 
-/** Adaptive replay or decision mode (smoothing/sequential.ts); np is then the cap. */
-export const SequentialRequest = z.object({
-  mode: z.enum(['adaptive', 'decision']),
-  /** decision: the radius each input is decided at. */
-  radius: z.number().min(0).max(1e6).optional(),
-  /** adaptive: stop when more samples could raise the radius by at most this (default 0.01). */
-  tolerance: z.number().min(0).max(1e6).optional(),
-  firstStage: Count.max(LIMITS.jobSamplesPerInput).default(64),
-}).strict()
-  .refine((s) => s.mode !== 'decision' || s.radius !== undefined, { message: 'decision mode needs radius', path: ['radius'] })
-  .refine((s) => s.mode !== 'decision' || s.tolerance === undefined, { message: 'tolerance is for adaptive mode', path: ['tolerance'] })
-  .refine((s) => s.mode !== 'adaptive' || s.radius === undefined, { message: 'radius is for decision mode', path: ['radius'] });
+/** A job's limits: the service's (LIMITS), or none where a machine runs its own job (the CLI). */
+export type JobLimits = { readonly [K in 'jobSamplesPerInput' | 'jobInputs' | 'batchSize' | 'shardSamples']: number };
+export const NO_LIMITS: JobLimits = { jobSamplesPerInput: Number.MAX_SAFE_INTEGER, jobInputs: Number.MAX_SAFE_INTEGER, batchSize: Number.MAX_SAFE_INTEGER, shardSamples: Number.MAX_SAFE_INTEGER };
+
+/**
+ * The one description of a job (fields, defaults, checks), under given limits: the API parses
+ * requests with the service's LIMITS; the CLI builds the same request from its flags and
+ * parses it with NO_LIMITS, so both apply the same defaults and checks.
+ */
+export function jobSchemas(limits: JobLimits) {
+  const batchSizeOf = z.number().int().min(1).max(limits.batchSize);
+  /** Which inputs a job certifies: a bundled dataset, or an uploaded inputs file. */
+  const DataSpec = z.union([
+    z.object({
+      source: z.enum(['mnist:test', 'mnist:train']),
+      count: Count.max(limits.jobInputs),
+      skip: Count.default(1),
+      offset: z.number().int().min(0).default(0),
+    }).strict(),
+    z.object({
+      inputs: Sha256,
+      /** Labels per input (-1 unknown); default all -1. */
+      labels: z.array(z.number().int().min(-1)).optional(),
+      count: Count.max(limits.jobInputs).optional(),
+      skip: Count.default(1),
+      offset: z.number().int().min(0).default(0),
+    }).strict(),
+  ]);
+
+  const Execution = {
+    batchSize: batchSizeOf.default(DEFAULTS.batchSize),
+    /** Samples per shard; default: the service's choice. Never changes a result. */
+    shardSize: Count.max(limits.shardSamples).optional(),
+    /** Spot-check audits of shard results (fan-out only; in-process jobs have nobody to distrust). */
+    audit: AuditRequest.optional(),
+  };
+
+  const CertifyJobRequest = z.object({
+    kind: z.literal('certify'),
+    model: Sha256,
+    data: DataSpec,
+    sigma: Sigma,
+    n0: Count.max(limits.jobSamplesPerInput).default(DEFAULTS.n0),
+    n: Count.max(limits.jobSamplesPerInput),
+    alpha: Alpha.default(DEFAULTS.alpha),
+    seed: Seed.default(DEFAULTS.seed),
+    ...Execution,
+  }).strict();
+
+  /** Adaptive replay or decision mode (smoothing/sequential.ts); np is then the cap. */
+  const SequentialRequest = z.object({
+    mode: z.enum(['adaptive', 'decision']),
+    /** decision: the radius each input is decided at. */
+    radius: z.number().min(0).max(1e6).optional(),
+    /** adaptive: stop when more samples could raise the radius by at most this (default DEFAULTS.radiusTolerance). */
+    tolerance: z.number().min(0).max(1e6).optional(),
+    firstStage: Count.max(limits.jobSamplesPerInput).default(DEFAULTS.firstStage),
+  }).strict()
+    .refine((s) => s.mode !== 'decision' || s.radius !== undefined, { message: 'decision mode needs radius', path: ['radius'] })
+    .refine((s) => s.mode !== 'decision' || s.tolerance === undefined, { message: 'tolerance is for adaptive mode', path: ['tolerance'] })
+    .refine((s) => s.mode !== 'adaptive' || s.radius === undefined, { message: 'radius is for decision mode', path: ['radius'] });
+
+  const Compression = z.object({
+    method: z.enum(['int8', 'fp16', 'fp16-native', 'prune']),
+    amount: z.number().gt(0).lt(1).optional(),
+  }).strict().refine((r) => (r.method === 'prune') === (r.amount !== undefined), { message: 'prune needs amount, and only prune takes one', path: ['amount'] });
+
+  const RecertifyJobRequest = z.object({
+    kind: z.literal('recertify'),
+    model: Sha256,
+    original: CertificateId,
+    np: Count.max(limits.jobSamplesPerInput),
+    alphaZeta: Alpha.default(DEFAULTS.alphaZeta),
+    gamma: z.number().min(0).max(1).default(DEFAULTS.gamma),
+    sequential: SequentialRequest.optional(),
+    ...Execution,
+  }).strict();
+
+  const BaselineJobRequest = z.object({
+    kind: z.literal('baseline'),
+    model: Sha256,
+    original: CertificateId,
+    np: Count.max(limits.jobSamplesPerInput),
+    alphaZeta: Alpha.default(DEFAULTS.alphaZeta),
+    n0: Count.max(limits.jobSamplesPerInput).optional(),
+    sequential: SequentialRequest.optional(),
+    ...Execution,
+  }).strict();
+
+  /** Tuning (jobs/tune-job.ts): the smallest compression of `model` that meets `target`. */
+  const TuneJobRequest = z.object({
+    kind: z.literal('tune'),
+    /** The original float model: the one `original` certifies. */
+    model: Sha256,
+    original: CertificateId,
+    candidates: z.array(Compression).min(1).max(16),
+    target: z.object({ radius: z.number().min(0).max(1e6), accuracy: z.number().min(0).max(1) }).strict(),
+    np: Count.max(limits.jobSamplesPerInput).default(DEFAULTS.np),
+    alphaZeta: Alpha.default(DEFAULTS.alphaZeta),
+    gamma: z.number().min(0).max(1).default(DEFAULTS.gamma),
+    firstStage: Count.max(limits.jobSamplesPerInput).default(DEFAULTS.firstStage),
+    calibration: CalibrationSpec.optional(),
+    batchSize: batchSizeOf.default(DEFAULTS.batchSize),
+  }).strict();
+
+  const JobRequest = z.discriminatedUnion('kind', [CertifyJobRequest, RecertifyJobRequest, BaselineJobRequest, TuneJobRequest]);
+  return { DataSpec, CertifyJobRequest, SequentialRequest, RecertifyJobRequest, BaselineJobRequest, TuneJobRequest, JobRequest };
+}
+
+export const { DataSpec, CertifyJobRequest, SequentialRequest, RecertifyJobRequest, BaselineJobRequest, TuneJobRequest, JobRequest } = jobSchemas(LIMITS);
+export type DataSpec = z.infer<typeof DataSpec>;
 export type SequentialRequest = z.infer<typeof SequentialRequest>;
-
-const Compression = z.object({
-  method: z.enum(['int8', 'fp16', 'fp16-native', 'prune']),
-  amount: z.number().gt(0).lt(1).optional(),
-}).strict().refine((r) => (r.method === 'prune') === (r.amount !== undefined), { message: 'prune needs amount, and only prune takes one', path: ['amount'] });
-
-export const RecertifyJobRequest = z.object({
-  kind: z.literal('recertify'),
-  model: Sha256,
-  original: CertificateId,
-  np: Count.max(LIMITS.jobSamplesPerInput),
-  alphaZeta: Alpha.default(0.001),
-  gamma: z.number().min(0).max(1).default(0.99),
-  sequential: SequentialRequest.optional(),
-  ...Execution,
-}).strict();
-
-export const BaselineJobRequest = z.object({
-  kind: z.literal('baseline'),
-  model: Sha256,
-  original: CertificateId,
-  np: Count.max(LIMITS.jobSamplesPerInput),
-  alphaZeta: Alpha.default(0.001),
-  n0: Count.max(LIMITS.jobSamplesPerInput).optional(),
-  sequential: SequentialRequest.optional(),
-  ...Execution,
-}).strict();
-
-/** Tuning (jobs/tune-job.ts): the smallest compression of `model` that meets `target`. */
-export const TuneJobRequest = z.object({
-  kind: z.literal('tune'),
-  /** The original float model: the one `original` certifies. */
-  model: Sha256,
-  original: CertificateId,
-  candidates: z.array(Compression).min(1).max(16),
-  target: z.object({ radius: z.number().min(0).max(1e6), accuracy: z.number().min(0).max(1) }).strict(),
-  np: Count.max(LIMITS.jobSamplesPerInput).default(1000),
-  alphaZeta: Alpha.default(0.001),
-  gamma: z.number().min(0).max(1).default(0.99),
-  firstStage: Count.max(LIMITS.jobSamplesPerInput).default(64),
-  calibration: z.object({ source: z.enum(['mnist:train', 'mnist:test']), count: Count.max(10_000).default(512) }).strict().optional(),
-  batchSize: BatchSize.default(256),
-}).strict();
-
-export const JobRequest = z.discriminatedUnion('kind', [CertifyJobRequest, RecertifyJobRequest, BaselineJobRequest, TuneJobRequest]);
 export type JobRequest = z.infer<typeof JobRequest>;
 
 export const CompressRequest = z.object({
   method: z.enum(['int8', 'fp16', 'fp16-native', 'prune']),
   amount: z.number().gt(0).lt(1).optional(),
-  calibration: z.object({ source: z.enum(['mnist:train', 'mnist:test']), count: Count.max(10_000).default(512), sigma: z.number().min(0).optional() }).strict().optional(),
+  calibration: CalibrationSpec.extend({ sigma: z.number().min(0).optional() }).strict().optional(),
 }).strict().refine((r) => r.method !== 'prune' || r.amount !== undefined, { message: 'prune needs amount', path: ['amount'] });
 
 /**
@@ -214,8 +240,8 @@ export interface CompressTask {
   model: string;
   method: 'int8' | 'fp16' | 'fp16-native' | 'prune';
   amount?: number;
-  /** int8 only: the calibration inputs (a bundled dataset) and their noise. */
-  calibration?: { source: 'mnist:train' | 'mnist:test'; count: number; sigma: number };
+  /** int8 only: the calibration inputs (a bundled dataset, or stored inputs) and their noise. */
+  calibration?: CalibrationSpec & { sigma: number };
   /** The stored .npy of the job's inputs, and the noise level the candidate is certified at. */
   inputs: string;
   sigma: number;

@@ -5,11 +5,10 @@
  * in-process tune checks each candidate before it samples it.
  */
 import type { ObjectStore } from '../store/types.ts';
-import type { Dataset } from '../data/dataset.ts';
-import type { CompressResult, CompressTask } from '../protocol/schemas.ts';
+import type { CalibrationSpec, CompressResult, CompressTask } from '../protocol/schemas.ts';
+import type { CalibrationSet } from '../jobs/plan.ts';
 import { compressCandidate } from '../jobs/tune-job.ts';
 import { preflight } from '../jobs/common.ts';
-import { UserError } from '../errors.ts';
 import type { BackendName } from '../inference/classifier.ts';
 import { keys } from './keys.ts';
 import { readModel, type ClassifierCache } from './models.ts';
@@ -17,15 +16,10 @@ import type { InputsCache } from './shard.ts';
 
 export async function executeCompression(
   store: ObjectStore, classifiers: ClassifierCache, inputsCache: InputsCache, tenant: string, task: CompressTask,
-  o: { backend: BackendName; dataset?: (source: string) => Dataset },
+  o: { backend: BackendName; calibration: (spec: CalibrationSpec) => Promise<CalibrationSet> },
 ): Promise<CompressResult> {
-  let calibration;
-  if (task.calibration) {
-    const { source, count, sigma } = task.calibration;
-    if (!o.dataset) throw new UserError(`calibration.source: ${source} is not available on this runtime`);
-    const ds = o.dataset(source);
-    calibration = { source, inputs: Array.from({ length: Math.min(count, ds.size) }, (_, i) => ds.input(i)), sigma };
-  }
+  // The same calibration set the submission resolved (jobs/plan.ts), from the same sources.
+  const calibration = task.calibration ? { ...(await o.calibration(task.calibration)), sigma: task.calibration.sigma } : undefined;
   const source = await readModel(store, tenant, task.model);
   const c = await compressCandidate(source, { method: task.method, amount: task.amount }, calibration, o.backend);
   await store.putIfAbsent(keys.model(tenant, c.sha256), c.bytes, { contentType: 'application/octet-stream' });

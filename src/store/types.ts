@@ -3,6 +3,7 @@
  * (no Node imports): the adapters are memory, a local directory, S3-compatible servers and R2 bindings.
  */
 
+import { EXIT, KnownError } from '../errors.ts';
 export interface ObjectInfo {
   key: string;
   size: number;
@@ -33,8 +34,10 @@ export interface ObjectStore {
  * what was asked). `retryable` says whether the same call may succeed later: network errors, 5xx and
  * throttling are; bad credentials, a missing bucket or a full disk are not.
  */
-export class StoreError extends Error {
+export class StoreError extends KnownError {
   override name = 'StoreError';
+  override readonly status: number = 503;
+  override readonly exitCode: number = EXIT.unavailable;
   readonly retryable: boolean;
 
   constructor(message: string, options: { retryable: boolean; cause?: unknown }) {

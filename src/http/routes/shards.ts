@@ -9,6 +9,7 @@ import { executeShard } from '../../service/shard.ts';
 import { keyFingerprint, verifyShardRequest } from '../../service/signing.ts';
 import { ShardRequest } from '../../protocol/schemas.ts';
 import { body, limit, MB, type HttpDeps, type HttpEnv } from '../context.ts';
+import { DEFAULTS } from '../../protocol/defaults.ts';
 
 export function shardRoutes({ cfg, classifiers, inputsCache }: HttpDeps): Hono<HttpEnv> {
   const app = new Hono<HttpEnv>();
@@ -22,7 +23,7 @@ export function shardRoutes({ cfg, classifiers, inputsCache }: HttpDeps): Hono<H
       if (why) return c.json({ error: why }, 401);
     }
     const req = await body(c, ShardRequest, text);
-    if (shardsInFlight >= (cfg.maxConcurrentShards ?? 4)) throw new Busy('too many shards in flight; retry later');
+    if (shardsInFlight >= (cfg.maxConcurrentShards ?? DEFAULTS.maxConcurrentShards)) throw new Busy('too many shards in flight; retry later');
     shardsInFlight++;
     try {
       const result = await executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req);
