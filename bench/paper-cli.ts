@@ -21,7 +21,7 @@ const { values } = parseArgs({
     dir: { type: 'string', default: 'irs-data/paper' },
     models: { type: 'string', default: 'resnet20,resnet110,resnet50' },
     backends: { type: 'string', default: 'node,wasm' },
-    methods: { type: 'string', default: 'int8,fp16,prune' },
+    methods: { type: 'string', default: 'int8,fp16,fp16-native,prune' },
     count: { type: 'string', default: '2' },
     n0: { type: 'string', default: '10' },
     n: { type: 'string', default: '100' },
@@ -76,12 +76,12 @@ for (const model of values.models!.split(',')) {
     const cert = join(out, `${tag}.json`);
     const ok = irs('certify', model, backend, ['certify', '--model', `${model}.onnx`, '--data', `${data}-inputs.npy`, '--labels', `${data}-labels.npy`, '--count', values.count!,
       '--n0', values.n0!, '--n', values.n!, '--backend', backend, '--out', cert, ...common],
-    (j) => `${j.samples ?? '?'} samples, radii ${radii(JSON.parse(readFileSync(cert, 'utf8')))}`);
+    (j) => `${j.summary?.samples} samples, radii ${radii(JSON.parse(readFileSync(cert, 'utf8')))}`);
     if (!ok) continue;
     for (const [method, file] of variants) {
       const irsOut = join(out, `${tag}-${method}-irs.json`);
-      irs(`recertify ${method}`, model, backend, ['recertify', '--original', cert, '--model', file, '--np', values.np!, '--backend', backend, '--out', irsOut, ...common],
-        (j) => { const c = JSON.parse(readFileSync(irsOut, 'utf8')); return `${j.samples ?? '?'} samples, radii ${radii(c)}, zeta ${(c.results ?? []).map((x: any) => x.zeta === undefined ? '-' : Number(x.zeta).toFixed(3)).join(' ')}`; });
+      irs(`recertify ${method}`, model, backend, ['recertify', '--original', cert, '--model', file, '--data', `${data}-inputs.npy`, '--labels', `${data}-labels.npy`, '--np', values.np!, '--backend', backend, '--out', irsOut, ...common],
+        (j) => { const c = JSON.parse(readFileSync(irsOut, 'utf8')); return `${j.summary?.samples} samples, radii ${radii(c)}, zeta ${(c.results ?? []).map((x: any) => x.zeta === undefined ? '-' : Number(x.zeta).toFixed(3)).join(' ')}`; });
     }
   }
 }
