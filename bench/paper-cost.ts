@@ -10,7 +10,7 @@
  *
  * A model name is a file under --dir without `.onnx` (e.g. cli/resnet50-node-int8). One thread.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadClassifier, type BackendName } from '../src/inference/index.ts';
@@ -19,7 +19,7 @@ import { fillGaussianNoise } from '../src/noise/gaussian.ts';
 import { decodeModel, toNumber } from '../src/onnx/model.ts';
 import { multiplyAdds } from './flops.ts';
 import { singleCorePeak } from './peak.ts';
-import { median, spread } from './stats.ts';
+import { cpuSeconds, median, spread } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,15 +41,18 @@ async function rate(perStep: number, step: () => Promise<void>): Promise<number>
   await step(); // warm-up
   let done = 0;
   const t = performance.now();
+  const c = cpuSeconds();
   do {
     await step();
     done += perStep;
   } while (performance.now() - t < minSeconds * 1000);
-  return done / ((performance.now() - t) / 1000);
+  // Per CPU-second of this process (one inference thread): the machine is shared, and CPU time
+  // is what Workers bill.
+  return done / (cpuSeconds() - c);
 }
 
 const peak = values.peak ? Number(values.peak) : singleCorePeak();
-console.log(`1 thread; each figure the median of ${reps} runs of >= ${minSeconds} s (min-max)`);
+console.log(`1 thread; each figure the median of ${reps} runs of >= ${minSeconds} s (min-max), in samples per CPU-second of this process`);
 console.log(peak ? `single-core fp32 peak (bench/native/peak-fma.c): ${peak.toFixed(0)} GFLOP/s` : 'no C compiler: peak not measured');
 
 const noiseRate = new Map<number, number>();
@@ -70,6 +73,7 @@ for (const dim of values.noise!.split(',').map(Number)) {
 console.log('\n| model | GFLOP/sample | backend | batch | bare inference (samples/s) | ms/sample | GFLOP/s | of peak |');
 console.log('|---|---|---|---|---|---|---|---|');
 const best: string[] = [];
+const record: Record<string, Record<string, { batch: number; bareMsPerSample: number; loopMsPerSample: number; gflop: number }>> = {};
 for (const name of values.models!.split(',')) {
   const bytes = readFileSync(join(values.dir!, `${name}.onnx`));
   const shape = decodeModel(bytes).graph!.input![0].type!.tensorType!.shape!.dim!.slice(1).map((d) => toNumber(d.dimValue as number));
@@ -107,9 +111,15 @@ for (const name of values.models!.split(',')) {
     const noise = noiseRate.get(dim);
     const share = noise ? (1 / noise) / (1 / median(loop)) : undefined;
     best.push(`| ${name} | ${gflop.toFixed(3)} | ${backend} | ${top.batch} | ${top.rate.toFixed(1)} | ${median(loop).toFixed(1)} (${spread(loop)}) | ${(1000 / median(loop)).toFixed(2)} | ${(median(loop) / top.rate).toFixed(2)} | ${share === undefined ? '-' : `${(100 * share).toFixed(1)}%`} | ${peak ? `${((100 * top.rate * gflop) / peak).toFixed(0)}%` : '-'} |`);
+    (record[name] ??= {})[backend] = { batch: top.batch, bareMsPerSample: 1000 / top.rate, loopMsPerSample: 1000 / median(loop), gflop };
     await c.dispose();
   }
 }
+// Merged into earlier runs' figures, so models can be measured in separate runs.
+const costFile = join(values.dir!, 'cost.json');
+const earlier = existsSync(costFile) ? JSON.parse(readFileSync(costFile, 'utf8')).record : {};
+for (const [m, b] of Object.entries(record)) earlier[m] = { ...earlier[m], ...b };
+writeFileSync(costFile, JSON.stringify({ peak, record: earlier }, null, 1));
 console.log('\nBest batch, and the sampling loop there (one input per shard):\n');
 console.log('| model | GFLOP/sample | backend | best batch | bare (samples/s) | loop (samples/s) | loop ms/sample | loop/bare | noise share of the loop | of peak (bare) |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
