@@ -34,6 +34,7 @@ import { parseNpy } from '../src/data/npy-codec.ts';
 import { decodeModel, validateGraph } from '../src/onnx/model.ts';
 import { compressModel, trainingSigma } from '../src/onnx/compress/index.ts';
 import { sha256Hex } from '../src/util/digest.ts';
+import { asBackground } from '../src/util/cooperative.ts';
 import { StoreError } from '../src/store/types.ts';
 import { openApiDocument } from './openapi.ts';
 import { keyFingerprint, verifyShardRequest } from '../src/service/signing.ts';
@@ -176,7 +177,8 @@ export function createService(cfg: ServiceConfig): Service {
     if (shardsInFlight >= (cfg.maxConcurrentShards ?? 4)) throw new Busy('too many shards in flight; retry later');
     shardsInFlight++;
     try {
-      const result = await executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req);
+      // The shard is this request's own work: it must not wait for itself (util/cooperative.ts).
+      const result = await asBackground(() => executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req));
       // Who computed it, as this worker states it (audits check the backend; provenance records it).
       return c.json({ worker: { id: cfg.workerId ?? new URL(c.req.url).origin, backend: cfg.backend, version: TOOL.version, ...(cfg.workerToken ? { key: await keyFingerprint(cfg.workerToken) } : {}) }, ...result });
     } finally {
