@@ -15,7 +15,8 @@ export interface Range {
  * Inputs per calibration run. Every calibrated activation of the batch comes back at once, so
  * the batch is bounded by the input size: 64 for MNIST and CIFAR inputs (as before), 1 for
  * ImageNet's 150,528 values, where 32 inputs at once took ResNet-50's calibration to 6 GB of
- * resident memory on onnxruntime-node and past wasm's 4 GiB. Min and max do not depend on it.
+ * resident memory on onnxruntime-node (0.77 GB now; wasm memory is capped at 4 GiB). Min and
+ * max do not depend on it.
  */
 export function calibrationBatch(inputShape: readonly number[]): number {
   const size = inputShape.reduce((a, b) => a * b, 1);
