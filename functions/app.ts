@@ -76,7 +76,7 @@ export function createService(cfg: ServiceConfig): Service {
   const inputsCache = new InputsCache();
   const running = new Map<string, Promise<JobDoc>>();
   let shardsInFlight = 0;
-  const limit = (bytes: number) => bodyLimit({ maxSize: bytes, onError: (c) => c.json({ error: `request body exceeds ${bytes} bytes` }, 413) });
+  const limit = (bytes: number, hint = '') => bodyLimit({ maxSize: bytes, onError: (c) => c.json({ error: `request body exceeds ${bytes} bytes${hint}` }, 413) });
 
   // Jobs run in this process unless the runtime brings its own driver (Workers: a Durable Object per job).
   const jobs: JobDriver = cfg.jobs ?? {
@@ -123,7 +123,9 @@ export function createService(cfg: ServiceConfig): Service {
 
   app.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
 
-  app.post('/v1/models', limit(cfg.maxModelBytes ?? 64 * MB), async (c) => {
+  // A model over the cap would not fit a Worker's 128 MB either: ResNet-50 in float32 (102 MB) needs
+  // 265 MiB of wasm memory, its int8 variant (26 MB) 84 MiB (BENCHMARKS.md, "Memory").
+  app.post('/v1/models', limit(cfg.maxModelBytes ?? 64 * MB, ' (the model upload limit, maxModelBytes); onnxruntime-web needs about 2.7x a float32 model\'s size in wasm memory, so compress it (irs compress --method int8) first'), async (c) => {
     const tenant = c.get('tenant');
     const bytes = await bytesOf(c);
     if (bytes.length === 0) throw new UserError('empty body: send the ONNX model bytes');
