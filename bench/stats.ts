@@ -9,3 +9,9 @@ export function spread(xs: readonly number[]): string {
   const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2));
   return `${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))}`;
 }
+
+/** This process's CPU seconds (user + system): steadier than wall time on a shared machine. */
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}

@@ -10,17 +10,14 @@
  * separate runs (--threads 2). The peak comes from bench/native/peak-fma.c (12 chains of
  * AVX-512 FMAs), compiled with the system C compiler when there is one.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadClassifier, type BackendName } from '../src/inference/index.ts';
 import { runShard } from '../src/smoothing/sampler.ts';
 import { fillGaussianNoise } from '../src/noise/gaussian.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { multiplyAdds } from './flops.ts';
+import { singleCorePeak } from './peak.ts';
 import { median, spread } from './stats.ts';
 
 const { values } = parseArgs({
@@ -49,17 +46,6 @@ async function rate(perStep: number, step: () => Promise<void>): Promise<number>
     done += perStep;
   }
   return done / ((performance.now() - t) / 1000);
-}
-
-function singleCorePeak(): number | undefined {
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'irs-peak-'));
-    const exe = join(dir, 'peak');
-    execFileSync('cc', ['-O3', '-march=native', '-ffp-contract=fast', '-o', exe, fileURLToPath(new URL('./native/peak-fma.c', import.meta.url))]);
-    return Math.max(...[0, 1, 2].map(() => Number(execFileSync(exe, { encoding: 'utf8' }).split(' ')[0])));
-  } catch {
-    return undefined;
-  }
 }
 
 const peak = singleCorePeak();

@@ -25,8 +25,8 @@ export interface HttpDeps {
 
 export const MB = 1024 * 1024;
 
-/** A body limit answering 413 with the JSON error every route answers with. */
-export const limit = (bytes: number) => bodyLimit({ maxSize: bytes, onError: (c) => c.json({ error: `request body exceeds ${bytes} bytes` }, 413) });
+/** A body limit answering 413 with the JSON error every route answers with (and a hint, where one helps). */
+export const limit = (bytes: number, hint = '') => bodyLimit({ maxSize: bytes, onError: (c) => c.json({ error: `request body exceeds ${bytes} bytes${hint}` }, 413) });
 
 /** The JSON body checked against a request schema (400 naming the field otherwise). */
 export async function body<T>(c: Context, schema: z.ZodType<T>, text?: string): Promise<T> {

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { TOOL } from '../../version.ts';
 import { Busy } from '../../service/errors.ts';
 import { executeShard } from '../../service/shard.ts';
+import { asBackground } from '../../util/cooperative.ts';
 import { keyFingerprint, verifyShardRequest } from '../../service/signing.ts';
 import { ShardRequest } from '../../protocol/schemas.ts';
 import { body, limit, MB, type HttpDeps, type HttpEnv } from '../context.ts';
@@ -26,7 +27,8 @@ export function shardRoutes({ cfg, classifiers, inputsCache }: HttpDeps): Hono<H
     if (shardsInFlight >= (cfg.maxConcurrentShards ?? DEFAULTS.maxConcurrentShards)) throw new Busy('too many shards in flight; retry later');
     shardsInFlight++;
     try {
-      const result = await executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req);
+      // The shard is this request's own work: it must not wait for itself (util/cooperative.ts).
+      const result = await asBackground(() => executeShard(cfg.store, classifiers, inputsCache, c.get('tenant'), req));
       // Who computed it, as this worker states it (audits check the backend; provenance records it).
       return c.json({ worker: { id: cfg.workerId ?? new URL(c.req.url).origin, backend: cfg.backend, version: TOOL.version, ...(cfg.workerToken ? { key: await keyFingerprint(cfg.workerToken) } : {}) }, ...result });
     } finally {

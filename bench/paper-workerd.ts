@@ -1,0 +1,97 @@
+/**
+ * The paper's networks inside workerd (`wrangler dev`, onnxruntime-web wasm, one thread): upload
+ * the model, one cold shard (loads it, creates the session), then warm shards of one input; the
+ * rate per wall second and per CPU-second of the workerd process (from /proc), and workerd's
+ * peak resident set (VmHWM). `wrangler dev` enforces no memory or CPU limit.
+ *
+ *   npm run bench -- paper-workerd [--models irs-data/paper/resnet20.onnx,...] [--count 32] [--batch 16] [--reps 3]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePort } from '../test/helpers/http.ts';
+import { decodeModel, toNumber } from '../src/onnx/model.ts';
+import { median, spread } from './stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'irs-data/paper/resnet20.onnx,irs-data/paper/resnet110.onnx' },
+    count: { type: 'string', default: '32' },
+    batch: { type: 'string', default: '16' },
+    reps: { type: 'string', default: '3' },
+  },
+});
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
+const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+function descendants(pid: number): number[] {
+  let out: number[] = [];
+  try {
+    const kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    for (const k of kids) out = [...out, k, ...descendants(k)];
+  } catch { /* none */ }
+  return out;
+}
+// Every workerd process wrangler started (its CPU is summed; the peak RSS is the largest).
+function workerdPids(root: number): number[] {
+  return descendants(root).filter((p) => { try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'workerd'; } catch { return false; } });
+}
+function cpuOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK;
+}
+function hwmMiB(pid: number): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+console.log(`workerd (wrangler dev), one input per shard, ${values.count} samples per shard, batch ${values.batch}; median of ${values.reps} warm shards\n`);
+console.log('| model | MB | upload | cold shard (s) | warm samples per wall-s | per workerd CPU-s | ms per sample (CPU) | workerd peak RSS (MiB) |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const file of values.models!.split(',')) {
+  const bytes = new Uint8Array(readFileSync(file));
+  const dims = decodeModel(bytes).graph!.input![0].type!.tensorType!.shape!.dim!.slice(1).map((d) => toNumber(d.dimValue as number));
+  const size = dims.reduce((a, b) => a * b, 1);
+  const port = await freePort();
+  const proc = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', mkdtempSync(join(tmpdir(), 'irs-wr-'))], { env, stdio: 'ignore', detached: true });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (;;) {
+      try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* starting */ }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const pids = workerdPids(proc.pid!);
+    const pid = pids.length > 0;
+    const cpu = () => pids.reduce((t, p) => t + cpuOf(p), 0);
+    const hwm = () => Math.max(...pids.map(hwmMiB));
+    const auth = { authorization: 'Bearer dev-token' };
+    const up = await fetch(`${base}/v1/models`, { method: 'POST', headers: auth, body: bytes });
+    const upBody = await up.text();
+    if (!up.ok) {
+      console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | ${up.status}: ${upBody.slice(0, 120)} | | | | | |`);
+      continue;
+    }
+    const sha = JSON.parse(upBody).sha256;
+    const shard = (start: number) => JSON.stringify({ model: sha, inputs: [{ values: Array(size).fill(0.5) }], sigma: 0.5, seed: 0, stream: 1, start, count: Number(values.count), batchSize: Number(values.batch) });
+    const post = async (start: number) => {
+      const t = performance.now();
+      const c = pid ? cpu() : 0;
+      const res = await fetch(`${base}/v1/shards`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: shard(start) });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`shard answered ${res.status}: ${text.slice(0, 200)}`);
+      return { wall: (performance.now() - t) / 1000, cpu: pid ? cpu() - c : NaN };
+    };
+    const cold = await post(0);
+    const warm = [];
+    for (let r = 1; r <= Number(values.reps); r++) warm.push(await post(r * Number(values.count)));
+    const n = Number(values.count);
+    const wallRates = warm.map((w) => n / w.wall);
+    const cpuRates = warm.map((w) => n / w.cpu);
+    console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | ok | ${cold.wall.toFixed(1)} | ${median(wallRates).toFixed(1)} (${spread(wallRates)}) | ${median(cpuRates).toFixed(1)} (${spread(cpuRates)}) | ${(1000 / median(cpuRates)).toFixed(1)} | ${pid ? hwm().toFixed(0) : '-'} (${pids.length} workerd) |`);
+  } catch (e) {
+    console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | failed: ${(e as Error).message.split('\n')[0]} | | | | | |`);
+  } finally {
+    process.kill(-proc.pid!, 'SIGTERM');
+  }
+}
