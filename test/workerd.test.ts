@@ -32,6 +32,13 @@ describe('workerd (wrangler dev)', () => {
     expect(onWorkerd.params.backend).toBe('wasm');
   }, 120_000);
 
+  it('refuses a model too large for an isolate at upload, saying why (IRS_MAX_MODEL_BYTES, 32 MiB)', async () => {
+    const tooLarge = new Uint8Array(32 * 1024 * 1024 + 1);
+    const r = await fetch(`${base}/v1/models`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: tooLarge });
+    expect(r.status).toBe(413);
+    expect((await r.json()).error).toMatch(/^request body exceeds 33554432 bytes \(the model upload limit: .*IRS_MAX_MODEL_BYTES\).*128 MB.*int8/);
+  });
+
   it('keeps the 401 and validation behaviour', async () => {
     expect((await fetch(`${base}/v1/jobs/${'0'.repeat(32)}`)).status).toBe(401);
     const bad = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"kind":"certify","sigma":-1}' });

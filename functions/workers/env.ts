@@ -71,6 +71,8 @@ export interface Env {
   IRS_WATCHDOG_MS?: string;
   /** Sends of one shard before the job fails (default 4; each send has the queue's own retries). */
   IRS_SHARD_SENDS?: string;
+  /** Largest model (and inputs file) accepted, in bytes (default 32 MiB: what a 128 MB isolate can run). */
+  IRS_MAX_MODEL_BYTES?: string;
   /** Test hooks only (functions/workers/faults.ts). */
   IRS_FAULTS?: string;
 }
@@ -78,9 +80,15 @@ export interface Env {
 /** Workers run shards on onnxruntime-web's wasm build, fanned out through the queue (no worker URLs). */
 const WORKERS_BACKENDS = ['wasm'] as const satisfies readonly BackendChoice[];
 
+/** The default model upload limit on Workers: ResNet-50 int8 (24.8 MB, 84 MiB of wasm memory) fits under it; its fp16 (48.7 MB, 248 MiB) does not. */
+export const WORKERS_MAX_MODEL_BYTES = 32 * 1024 * 1024;
+
 export function serviceConfig(env: Env): ServiceConfig {
   const { tokens, workerToken, backend } = configFromEnv(env, WORKERS_BACKENDS);
-  return { store: new R2Store(env.IRS_BUCKET), tokens, workerToken, workers: [], backend };
+  // An isolate has 128 MB, and onnxruntime-web holds 2.6 to 5 times a model's bytes in wasm memory
+  // (BENCHMARKS.md, "Memory"): a larger model is refused at upload, not stopped mid-job.
+  const maxModelBytes = numberVar(env.IRS_MAX_MODEL_BYTES, WORKERS_MAX_MODEL_BYTES, 'IRS_MAX_MODEL_BYTES');
+  return { store: new R2Store(env.IRS_BUCKET), tokens, workerToken, workers: [], backend, maxModelBytes };
 }
 
 export function numberVar(value: string | undefined, fallback: number, name: string): number {

@@ -15,9 +15,9 @@ import { idsUnder, prefix } from '../listing.ts';
 export function modelRoutes({ cfg }: HttpDeps): Hono<HttpEnv> {
   const app = new Hono<HttpEnv>();
 
-  // A model over the cap would not fit a Worker's 128 MB either: ResNet-50 in float32 (102 MB) needs
-  // 265 MiB of wasm memory, its int8 variant (26 MB) 84 MiB (BENCHMARKS.md, "Memory").
-  app.post('/', limit(cfg.maxModelBytes ?? 64 * MB, ' (the model upload limit, maxModelBytes); onnxruntime-web needs about 2.7x a float32 model\'s size in wasm memory, so compress it (irs compress --method int8) first'), async (c) => {
+  // A model over the cap would not fit an isolate's 128 MB: ResNet-50 in float32 (102 MB) needs
+  // 265 MiB of wasm memory, its fp16 (49 MB) 248 MiB, its int8 (26 MB) 84 MiB (BENCHMARKS.md, "Memory").
+  app.post('/', limit(cfg.maxModelBytes ?? 64 * MB, ' (the model upload limit: maxModelBytes, on Workers IRS_MAX_MODEL_BYTES); onnxruntime-web holds 2.6 to 5 times a model\'s bytes in wasm memory, and a Worker has 128 MB, so compress it (irs compress --method int8) first'), async (c) => {
     const tenant = c.get('tenant');
     const bytes = await bytesOf(c);
     if (bytes.length === 0) throw new UserError('empty body: send the ONNX model bytes');
