@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
+import { serviceCalls } from './helpers/http.ts';
 import { createService } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
@@ -94,21 +95,7 @@ describe('golden certificates (ids and caches stay bit-identical)', () => {
       store, tokens: new Map([['t', 'golden']]), workers: [], backend: 'wasm',
       dataset: (src) => (src === 'mnist:train' ? mnist.train : mnist.test),
     });
-    const call = async (method: string, path: string, body?: unknown) => {
-      const init: RequestInit = { method, headers: { authorization: 'Bearer t' } };
-      if (body instanceof Uint8Array) init.body = body as Uint8Array<ArrayBuffer>;
-      else if (body !== undefined) { init.body = JSON.stringify(body); (init.headers as Record<string, string>)['content-type'] = 'application/json'; }
-      const res = await s.app.request(path, init);
-      return { status: res.status, json: await res.json() as any };
-    };
-    const run = async (req: unknown) => {
-      const sub = await call('POST', '/v1/jobs', req);
-      expect(sub.status, JSON.stringify(sub.json)).toBe(202);
-      await s.idle();
-      const job = (await call('GET', `/v1/jobs/${sub.json.id}`)).json;
-      expect(job.status, job.error).toBe('done');
-      return job;
-    };
+    const { call, run } = serviceCalls(() => s, 't');
     const cert = async (id: string): Promise<Certificate> => (await call('GET', `/v1/certificates/${id}`)).json;
 
     const model = (await call('POST', '/v1/models', new Uint8Array(readFileSync(MODEL)))).json.sha256;

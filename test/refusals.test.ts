@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
+import { serviceCalls } from './helpers/http.ts';
 import { createService, type Service } from '../src/http/app.ts';
 import { MemoryStore } from '../src/store/memory.ts';
 import { loadMnist } from '../src/data/mnist.ts';
@@ -29,21 +30,8 @@ describe('the CLI and the API refuse the same malformed job, naming the same fie
   let recertified: string;
   let edited: unknown;
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const init: RequestInit = { method, headers: { authorization: 'Bearer t' } };
-    if (body instanceof Uint8Array) init.body = body as Uint8Array<ArrayBuffer>;
-    else if (body !== undefined) { init.body = JSON.stringify(body); (init.headers as Record<string, string>)['content-type'] = 'application/json'; }
-    const res = await s.app.request(path, init);
-    return { status: res.status, json: await res.json() as any };
-  };
-  const run = async (req: unknown) => {
-    const sub = await call('POST', '/v1/jobs', req);
-    expect(sub.status, JSON.stringify(sub.json)).toBe(202);
-    await s.idle();
-    const job = (await call('GET', `/v1/jobs/${sub.json.id}`)).json;
-    expect(job.status, job.error).toBe('done');
-    return job.certificateId as string;
-  };
+  const { call, run: runJob } = serviceCalls(() => s, 't');
+  const run = async (req: unknown) => (await runJob(req)).certificateId as string;
   const cli = async (args: string[]) => {
     const r = await runCli(args);
     expect(r.code, r.stderr).toBe(0);

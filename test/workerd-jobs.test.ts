@@ -21,6 +21,17 @@ const TOKEN = 'dev-token'; // wrangler.toml's development default
 // Quick watchdog for the test: a shard is sent again once nothing was heard of it, and no shard finished, for 15 s.
 const WATCHDOG = { IRS_SHARD_TIMEOUT_MS: '15000', IRS_WATCHDOG_MS: '1000' };
 
+/** The API on `dev` and in process (onnxruntime-node), each holding the small model and the same `count` MNIST inputs. */
+async function edgeAndReference(dev: WranglerDev, count: number) {
+  const edge = new Api(dev.fetcher, TOKEN);
+  const ref = await inProcessApi(TOKEN, 'node');
+  const model = await edge.uploadModel();
+  const data = await edge.uploadMnist(count);
+  expect(await ref.uploadModel()).toBe(model);
+  expect((await ref.uploadMnist(count)).inputs).toBe(data.inputs);
+  return { edge, ref, model, data };
+}
+
 function expectSameCertificate(a: Certificate, b: Certificate) {
   expect(a.id).toBe(b.id);
   expect(withoutTimes(a)).toEqual(withoutTimes(b));
@@ -151,24 +162,14 @@ describe('jobs on Durable Objects and Queues under faults (wrangler dev)', () =>
 
   it('a consumer throwing on 30% of deliveries, with duplicates, yields the identical certificate', async () => {
     await dev.start();
-    const edge = new Api(dev.fetcher, TOKEN);
-    const ref = await inProcessApi(TOKEN, 'node');
-    const model = await edge.uploadModel();
-    const data = await edge.uploadMnist(8);
-    await ref.uploadModel();
-    await ref.uploadMnist(8);
+    const { edge, ref, model, data } = await edgeAndReference(dev, 8);
     const body = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 2000, seed: 8, shardSize: 250 };
     const onEdge = await edge.run(body);
     expectSameCertificate(onEdge.certificate, (await ref.run(body)).certificate);
   }, 240_000);
 
   it('a shard that always fails ends the job failed with a message naming it, and no certificate', async () => {
-    const edge = new Api(dev.fetcher, TOKEN);
-    const ref = await inProcessApi(TOKEN, 'node');
-    const model = await edge.uploadModel();
-    const data = await edge.uploadMnist(4);
-    await ref.uploadModel();
-    await ref.uploadMnist(4);
+    const { edge, ref, model, data } = await edgeAndReference(dev, 4);
     const body = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 999, seed: 9, shardSize: 333 };
     const wouldBe = (await ref.run(body)).certificate.id;
     const { body: submitted } = await edge.submit(body);
@@ -189,12 +190,7 @@ describe('audits on the queue with a lying consumer (wrangler dev)', () => {
 
   it('with audits the lie is caught, the liar named and quarantined, and the certificate is the honest one; without, it differs', async () => {
     await dev.start();
-    const edge = new Api(dev.fetcher, TOKEN);
-    const ref = await inProcessApi(TOKEN, 'node');
-    const model = await edge.uploadModel();
-    const data = await edge.uploadMnist(8);
-    await ref.uploadModel();
-    await ref.uploadMnist(8);
+    const { edge, ref, model, data } = await edgeAndReference(dev, 8);
     const body = { kind: 'certify', model, data, sigma: 0.5, n0: 50, n: 2000, seed: 11, shardSize: 100, batchSize: 64 };
     const honest = (await ref.run(body)).certificate;
 

@@ -5,6 +5,8 @@ import { loadMnist } from '../../src/data/mnist.ts';
 import { encodeNpy } from '../../src/protocol/npy-codec.ts';
 import type { Certificate } from '../../src/protocol/certificate.ts';
 import { TEST_BACKEND } from './backend.ts';
+import { expect } from 'vitest';
+import type { Service } from '../../src/http/app.ts';
 
 const MODEL = new Uint8Array(readFileSync(new URL('../../models/mnist-small-s0.50.onnx', import.meta.url)));
 const mnist = loadMnist('test');
@@ -64,4 +66,27 @@ export async function certifyInProcess(token: string, tenant: string): Promise<C
 /** Certificates equal in everything but the time each input took. */
 export function withoutTimes(c: Certificate) {
   return c.results.map(({ time: _t, ...r }) => r);
+}
+
+/**
+ * An in-process service's routes as a test calls them: JSON in and out, bearer `token`; `run`
+ * submits a job, waits for it and expects it done. `service` is read at each call (tests create it in beforeAll).
+ */
+export function serviceCalls(service: () => Service, token: string) {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const init: RequestInit = { method, headers: { authorization: `Bearer ${token}` } };
+    if (body instanceof Uint8Array) init.body = body as Uint8Array<ArrayBuffer>;
+    else if (body !== undefined) { init.body = JSON.stringify(body); (init.headers as Record<string, string>)['content-type'] = 'application/json'; }
+    const res = await service().app.request(path, init);
+    return { status: res.status, json: await res.json() as any };
+  };
+  const run = async (req: unknown) => {
+    const sub = await call('POST', '/v1/jobs', req);
+    expect(sub.status, JSON.stringify(sub.json)).toBe(202);
+    await service().idle();
+    const job = (await call('GET', `/v1/jobs/${sub.json.id}`)).json;
+    expect(job.status, job.error).toBe('done');
+    return job;
+  };
+  return { call, run };
 }
