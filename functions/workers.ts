@@ -83,7 +83,8 @@ export default {
   async queue(batch: MessageBatchLike<ShardMessage>, env: Env): Promise<void> {
     const dead = batch.queue.endsWith('-dlq');
     const faults = parseFaults(env.IRS_FAULTS);
-    const store = withRetries(serviceConfig(env).store);
+    const cfg = serviceConfig(env);
+    const store = withRetries(cfg.store);
     for (const message of batch.messages) {
       const { tenant, job, key, request, compress, avoid, quarantined } = message.body;
       const owner = jobObject(env, tenant, job);
@@ -106,7 +107,7 @@ export default {
         if (!(await store.head(resultKey))) {
           let result;
           if (compress) {
-            const calibration = storeSources({ ...serviceConfig(env), store }, tenant).calibration;
+            const calibration = storeSources({ ...cfg, store }, tenant).calibration;
             result = await executeCompression(store, classifiers, inputsCache, tenant, compress, { backend: 'wasm', calibration });
           } else {
             result = await executeShard(store, classifiers, inputsCache, tenant, request);

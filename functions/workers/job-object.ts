@@ -66,6 +66,7 @@ export class JobObject extends DurableObject<Env> {
     sql.exec(`CREATE TABLE IF NOT EXISTS shards (
       key TEXT PRIMARY KEY, message TEXT NOT NULL, samples INTEGER NOT NULL,
       state TEXT NOT NULL, sends INTEGER NOT NULL, sent_at INTEGER NOT NULL, done_at INTEGER, seen_at INTEGER, error TEXT)`);
+    sql.exec('CREATE TABLE IF NOT EXISTS audit_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL)');
   }
 
   private get timeoutMs() { return numberVar(this.env.IRS_SHARD_TIMEOUT_MS, 120_000, 'IRS_SHARD_TIMEOUT_MS'); }
@@ -100,7 +101,6 @@ export class JobObject extends DurableObject<Env> {
   /** The audit selection's secret: drawn once per job, kept here (consumers can read R2, not this). */
   private auditKey(): Uint8Array {
     const sql = this.ctx.storage.sql;
-    sql.exec('CREATE TABLE IF NOT EXISTS audit_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL)');
     sql.exec('INSERT OR IGNORE INTO audit_key (id, key) VALUES (1, ?)', crypto.getRandomValues(new Uint8Array(32)).buffer);
     return new Uint8Array(sql.exec<{ key: ArrayBuffer }>('SELECT key FROM audit_key WHERE id = 1').one().key);
   }
