@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadClassifier, type BackendName } from '../src/inference/index.ts';
 import { runShard } from '../src/smoothing/sampler.ts';
 import { fillGaussianNoise } from '../src/noise/gaussian.ts';
-import { decodeModel, toNumber } from '../src/onnx/model.ts';
+import { decodeModel, inputShape } from '../src/onnx/model.ts';
 import { multiplyAdds } from './flops.ts';
 import { singleCorePeak } from './peak.ts';
 import { cpuSeconds, median, spread } from './stats.ts';
@@ -76,7 +76,7 @@ const best: string[] = [];
 const record: Record<string, Record<string, { batch: number; bareMsPerSample: number; loopMsPerSample: number; gflop: number }>> = {};
 for (const name of values.models!.split(',')) {
   const bytes = readFileSync(join(values.dir!, `${name}.onnx`));
-  const shape = decodeModel(bytes).graph!.input![0].type!.tensorType!.shape!.dim!.slice(1).map((d) => toNumber(d.dimValue as number));
+  const shape = inputShape(decodeModel(bytes));
   const dim = shape.reduce((a, b) => a * b, 1);
   // FLOPs of the float graph (a QDQ or float16 graph does the same multiply-adds).
   const base = name.replace(/^cli\//, '').replace(/-(node|wasm)-.*$/, '');

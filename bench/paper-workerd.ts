@@ -1,18 +1,24 @@
 /**
  * The paper's networks inside workerd (`wrangler dev`, onnxruntime-web wasm, one thread): upload
  * the model, one cold shard (loads it, creates the session), then warm shards of one input; the
- * rate per wall second and per CPU-second of the workerd process (from /proc), and workerd's
- * peak resident set (VmHWM). `wrangler dev` enforces no memory or CPU limit.
+ * rate per wall second and per CPU-second of the workerd process (from /proc), workerd's peak
+ * resident set (VmHWM), and the Worker isolate's own memory after the shards: its V8 heap and
+ * ArrayBuffers (Runtime.getHeapUsage over the inspector wrangler opens) plus onnxruntime's wasm
+ * linear memory (GET /healthz: the V8 figures leave it out). That sum is what a Workers isolate's
+ * 128 MB holds; `wrangler dev` enforces no memory or CPU limit.
  *
  *   npm run bench -- paper-workerd [--models irs-data/paper/resnet20.onnx,...] [--count 32] [--batch 16] [--reps 3]
+ *                                  [--max-model-bytes N]   (IRS_MAX_MODEL_BYTES for the run: measure
+ *                                                           a model the default 32 MiB refuses)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
 import { freePort } from '../test/helpers/http.ts';
-import { decodeModel, toNumber } from '../src/onnx/model.ts';
+import { decodeModel, inputShape } from '../src/onnx/model.ts';
 import { median, spread } from './stats.ts';
 
 const { values } = parseArgs({
@@ -21,6 +27,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '32' },
     batch: { type: 'string', default: '16' },
     reps: { type: 'string', default: '3' },
+    'max-model-bytes': { type: 'string' },
   },
 });
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
@@ -46,15 +53,38 @@ function hwmMiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
+const MiB = 2 ** 20;
+
+/** The Worker isolate's V8 heap, over the inspector wrangler dev serves (one target: the Worker). */
+async function isolateHeap(inspectorPort: number): Promise<{ usedSize: number; backingStorageSize: number }> {
+  const [target] = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json() as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  try {
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    return await new Promise((resolve, reject) => {
+      ws.on('message', (m) => {
+        const reply = JSON.parse(String(m)) as { id?: number; result?: { usedSize: number; backingStorageSize: number }; error?: unknown };
+        if (reply.id === 1) reply.result ? resolve(reply.result) : reject(new Error(JSON.stringify(reply.error)));
+      });
+      // No forced GC first: HeapProfiler.collectGarbage does not answer through wrangler's proxy,
+      // so the heap figure includes garbage not yet collected (an upper bound).
+      ws.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }));
+    });
+  } finally {
+    ws.close();
+  }
+}
+
 console.log(`workerd (wrangler dev), one input per shard, ${values.count} samples per shard, batch ${values.batch}; median of ${values.reps} warm shards\n`);
-console.log('| model | MB | upload | cold shard (s) | warm samples per wall-s | per workerd CPU-s | ms per sample (CPU) | workerd peak RSS (MiB) |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| model | MB | upload | cold shard (s) | warm samples per wall-s | per workerd CPU-s | ms per sample (CPU) | workerd peak RSS (MiB) | isolate: wasm memory + V8 heap + ArrayBuffers = total (MiB) |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const file of values.models!.split(',')) {
   const bytes = new Uint8Array(readFileSync(file));
-  const dims = decodeModel(bytes).graph!.input![0].type!.tensorType!.shape!.dim!.slice(1).map((d) => toNumber(d.dimValue as number));
+  const dims = inputShape(decodeModel(bytes));
   const size = dims.reduce((a, b) => a * b, 1);
   const port = await freePort();
-  const proc = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', mkdtempSync(join(tmpdir(), 'irs-wr-'))], { env, stdio: 'ignore', detached: true });
+  const inspectorPort = await freePort();
+  const proc = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', mkdtempSync(join(tmpdir(), 'irs-wr-')), ...(values['max-model-bytes'] ? ['--var', `IRS_MAX_MODEL_BYTES:${values['max-model-bytes']}`] : [])], { env, stdio: 'ignore', detached: true });
   const base = `http://127.0.0.1:${port}`;
   try {
     for (;;) {
@@ -69,7 +99,7 @@ for (const file of values.models!.split(',')) {
     const up = await fetch(`${base}/v1/models`, { method: 'POST', headers: auth, body: bytes });
     const upBody = await up.text();
     if (!up.ok) {
-      console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | ${up.status}: ${upBody.slice(0, 120)} | | | | | |`);
+      console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | ${up.status}: ${upBody.slice(0, 120)} | | | | | | |`);
       continue;
     }
     const sha = JSON.parse(upBody).sha256;
@@ -86,11 +116,15 @@ for (const file of values.models!.split(',')) {
     const warm = [];
     for (let r = 1; r <= Number(values.reps); r++) warm.push(await post(r * Number(values.count)));
     const n = Number(values.count);
+    const { wasmBytes } = ((await (await fetch(`${base}/healthz`)).json()) as { memory: { wasmBytes: number } }).memory;
+    const heap = await isolateHeap(inspectorPort);
+    const isolate = [wasmBytes, heap.usedSize, heap.backingStorageSize].map((b) => b / MiB);
+    const memory = `${isolate.map((m) => m.toFixed(0)).join(' + ')} = ${isolate.reduce((a, b) => a + b).toFixed(0)}`;
     const wallRates = warm.map((w) => n / w.wall);
     const cpuRates = warm.map((w) => n / w.cpu);
-    console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | ok | ${cold.wall.toFixed(1)} | ${median(wallRates).toFixed(1)} (${spread(wallRates)}) | ${median(cpuRates).toFixed(1)} (${spread(cpuRates)}) | ${(1000 / median(cpuRates)).toFixed(1)} | ${pid ? hwm().toFixed(0) : '-'} (${pids.length} workerd) |`);
+    console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | ok | ${cold.wall.toFixed(1)} | ${median(wallRates).toFixed(1)} (${spread(wallRates)}) | ${median(cpuRates).toFixed(1)} (${spread(cpuRates)}) | ${(1000 / median(cpuRates)).toFixed(1)} | ${pid ? hwm().toFixed(0) : '-'} (${pids.length} workerd) | ${memory} |`);
   } catch (e) {
-    console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | failed: ${(e as Error).message.split('\n')[0]} | | | | | |`);
+    console.log(`| ${file} | ${(bytes.length / 1e6).toFixed(1)} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | |`);
   } finally {
     process.kill(-proc.pid!, 'SIGTERM');
   }

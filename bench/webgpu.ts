@@ -1,6 +1,7 @@
 /**
- * WebGPU against wasm on the bundled models: agreement on the same noise, the ops onnxruntime
- * places off the GPU, and samples/s over batch sizes. One command, on any machine:
+ * WebGPU against wasm on the bundled models (or any .onnx file): agreement on the same noise,
+ * the ops onnxruntime places off the GPU, and samples/s over batch sizes. One command, on any
+ * machine:
  *
  *   npm run bench:webgpu                  (= tsx bench/webgpu.ts [options])
  *
@@ -8,10 +9,13 @@
  * backend (Vulkan/Metal/DX12: a real GPU when there is one), else DENO_WEBGPU_BACKEND=gl (Mesa's
  * llvmpipe, a software adapter). Every figure is labelled with the adapter that produced it, and
  * whether it is a software fallback. Options:
- *   --models a,b     bundled model names (default mnist-small-s0.50,mnist-large-s0.50)
+ *   --models a,b     bundled model names, or paths ending in .onnx (e.g. the paper's networks from
+ *                    bench/paper-models.py: irs-data/paper/resnet20.onnx); default
+ *                    mnist-small-s0.50,mnist-large-s0.50
  *   --batches list   batch sizes (default 1,2,4,...,1024)
  *   --seconds s      minimum timed seconds per batch size and backend (default 1)
- *   --samples n      noisy samples compared per model (default 1024; sigma 0.5, seed 0, 8 MNIST test images)
+ *   --samples n      noisy samples compared per model (default 1024; sigma 0.5, seed 0, 8 images:
+ *                    MNIST test images for a 1x28x28 input, seeded uniform [0, 1) inputs otherwise)
  *   --out file       JSON results (default out/webgpu-bench.json)
  *   --no-throughput  agreement and placement only
  */
@@ -64,6 +68,11 @@ async function launch(): Promise<void> {
 }
 
 // ---- Deno: the measurements ---------------------------------------------------------------
+/** A bundled model's name, or a path to any .onnx file. */
+function modelFile(name: string): string {
+  return name.endsWith('.onnx') ? name : `models/${name}.onnx`;
+}
+
 /**
  * Where onnxruntime placed each node, from its verbose log: run in a Deno process of its own,
  * because verbose logging, once on, stays on for the process (and slows every run).
@@ -90,7 +99,7 @@ async function placement(model: string): Promise<{ placement: string[]; cpuOps: 
 async function placementChild(model: string): Promise<void> {
   const gpu = await import('onnxruntime-web/webgpu');
   gpu.env.logLevel = 'verbose';
-  const s = await gpu.InferenceSession.create(new Uint8Array(readFileSync(`models/${model}.onnx`)), { executionProviders: ['webgpu'], logSeverityLevel: 0, logVerbosityLevel: 0 } as never);
+  const s = await gpu.InferenceSession.create(new Uint8Array(readFileSync(modelFile(model))), { executionProviders: ['webgpu'], logSeverityLevel: 0, logVerbosityLevel: 0 } as never);
   await s.release();
 }
 
@@ -109,10 +118,18 @@ async function measure(o: Options): Promise<void> {
   const label = `${info.description || info.vendor}${info.architecture ? ` (${info.architecture})` : ''}${info.fallback ? ', SOFTWARE fallback adapter' : ''}`;
   original.log(`adapter: ${label}`);
 
+  const { decodeModel, inputShape } = await import('../src/onnx/model.ts');
   const mnist = loadMnist('test');
   const results: unknown[] = [];
   for (const name of o.models) {
-    const bytes = new Uint8Array(readFileSync(`models/${name}.onnx`));
+    const bytes = new Uint8Array(readFileSync(modelFile(name)));
+    // The per-sample input shape from the graph (batch is the free first dimension).
+    const shape = inputShape(decodeModel(bytes));
+    const dim = shape.reduce((a, b) => a * b, 1);
+    const isMnist = shape.join('x') === '1x28x28';
+    const image = (i: number): Float32Array => isMnist
+      ? mnist.input(i)
+      : Float32Array.from({ length: dim }, (_, j) => (((j + 7919 * (i + 1)) * 2654435761) % 4294967296) / 4294967296);
     const placed = await placement(name);
     if (placed.log) original.log(`${name}: could not read the placement log:\n${placed.log}`);
     const t0 = performance.now();
@@ -120,7 +137,7 @@ async function measure(o: Options): Promise<void> {
     const createMs = performance.now() - t0;
     const sw = await wasm.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
     const run = async (s: typeof sg | typeof sw, ort: typeof gpu | typeof wasm, x: Float32Array, b: number) => {
-      const r = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, [b, 1, 28, 28]) });
+      const r = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, [b, ...shape]) });
       return r[s.outputNames[0]].data as Float32Array;
     };
 
@@ -129,13 +146,13 @@ async function measure(o: Options): Promise<void> {
     const per = Math.ceil(o.samples / images);
     let differ = 0, total = 0, maxDiff = 0, maxRel = 0, minMarginOfFlip = Infinity;
     for (let i = 0; i < images; i++) {
-      const x0 = mnist.input(i);
-      const noise = new Float32Array(per * 784);
-      fillGaussianNoise(noise, { seed: 0, stream: Stream.estimation }, 0, per, 784, 0.5);
-      for (let s = 0; s < per; s++) for (let p = 0; p < 784; p++) noise[s * 784 + p] += x0[p];
+      const x0 = image(i);
+      const noise = new Float32Array(per * dim);
+      fillGaussianNoise(noise, { seed: 0, stream: Stream.estimation }, 0, per, dim, 0.5);
+      for (let s = 0; s < per; s++) for (let p = 0; p < dim; p++) noise[s * dim + p] += x0[p];
       for (let first = 0; first < per; first += 256) {
         const b = Math.min(256, per - first);
-        const x = noise.subarray(first * 784, (first + b) * 784);
+        const x = noise.subarray(first * dim, (first + b) * dim);
         const lg = await run(sg, gpu, x, b);
         const lw = await run(sw, wasm, x, b);
         const k = lw.length / b;
@@ -161,7 +178,7 @@ async function measure(o: Options): Promise<void> {
     if (o.throughput) {
       original.log(`| batch | webgpu samples/s | wasm samples/s (1 thread) |\n|---:|---:|---:|`);
       for (const b of o.batches) {
-        const x = new Float32Array(b * 784).map((_, j) => ((j * 2654435761) % 1000) / 1000);
+        const x = new Float32Array(b * dim).map((_, j) => ((j * 2654435761) % 1000) / 1000);
         const rate = async (s: typeof sg | typeof sw, ort: typeof gpu | typeof wasm) => {
           await run(s, ort, x, b);
           let runs = 0;
@@ -176,7 +193,7 @@ async function measure(o: Options): Promise<void> {
     }
     await sg.release();
     await sw.release();
-    results.push({ model: name, sessionCreateMs: createMs, placement: placed.placement, cpuOps: placed.cpuOps, agreement, throughput });
+    results.push({ model: name, inputShape: shape, syntheticInputs: !isMnist, sessionCreateMs: createMs, placement: placed.placement, cpuOps: placed.cpuOps, agreement, throughput });
   }
   const doc = { adapter: info, label, deno: (globalThis as { Deno?: { version?: unknown } }).Deno?.version, webgpuBackend: Deno!.env.get('DENO_WEBGPU_BACKEND') ?? '(default)', seconds: o.seconds, date: new Date().toISOString(), cpus: (await import('node:os')).cpus().length, loadAverage: (await import('node:os')).loadavg(), results };
   mkdirSync(dirname(o.out), { recursive: true });

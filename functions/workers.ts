@@ -34,8 +34,23 @@ import { TOOL } from '../src/version.ts';
 export { JobObject } from './workers/job-object.ts';
 
 const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
-Reflect.set(WebAssembly, 'instantiate', async (source: unknown, imports?: WebAssembly.Imports) =>
-  source instanceof WebAssembly.Module ? instantiate(source, imports) : { instance: await instantiate(ortWasm, imports), module: ortWasm });
+Reflect.set(WebAssembly, 'instantiate', async (source: unknown, imports?: WebAssembly.Imports) => {
+  if (source instanceof WebAssembly.Module) return instantiate(source, imports);
+  const instance = await instantiate(ortWasm, imports);
+  ortMemories.push(...linearMemories(instance, imports));
+  return { instance, module: ortWasm };
+});
+
+/**
+ * onnxruntime's linear memory (imported by the threaded build, exported otherwise), kept so that
+ * /healthz can say how much of the isolate's 128 MB inference holds: the V8 heap figures a
+ * debugger sees leave it out.
+ */
+const ortMemories: WebAssembly.Memory[] = [];
+function linearMemories(instance: WebAssembly.Instance, imports?: WebAssembly.Imports): WebAssembly.Memory[] {
+  const candidates = [...Object.values(instance.exports), ...Object.values(imports ?? {}).flatMap((m) => Object.values(m))];
+  return [...new Set(candidates.filter((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory))];
+}
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmBinary = new Uint8Array([0, 97, 115, 109]); // placeholder: never compiled, see above
 registerOrtModule('wasm', ort);
@@ -68,6 +83,7 @@ export default {
   fetch(request: Request, env: Env): Response | Promise<Response> {
     service ??= createService({
       ...serviceConfig(env),
+      memory: () => ({ wasmBytes: ortMemories.reduce((sum, m) => sum + m.buffer.byteLength, 0) }),
       jobs: {
         kinds: ['certify', 'recertify', 'baseline', 'tune'],
         plan: (req, cost) => shardPlan(env, req, cost.msPerSample),

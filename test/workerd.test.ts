@@ -30,6 +30,11 @@ describe('workerd (wrangler dev)', () => {
     expect(withoutTimes(onWorkerd)).toEqual(withoutTimes(inProcess));
     expect(onWorkerd.cache!.sha256).toBe(inProcess.cache!.sha256);
     expect(onWorkerd.params.backend).toBe('wasm');
+    // The isolate now holds onnxruntime's linear memory, which /healthz reports in whole
+    // 64 KiB wasm pages (the figure an isolate's 128 MB has to hold; BENCHMARKS "Memory").
+    const { memory } = await (await fetch(`${base}/healthz`)).json();
+    expect(memory.wasmBytes).toBeGreaterThan(0);
+    expect(memory.wasmBytes % 65_536).toBe(0);
   }, 120_000);
 
   it('refuses a model too large for an isolate at upload, saying why (IRS_MAX_MODEL_BYTES, 32 MiB)', async () => {

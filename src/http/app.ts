@@ -71,7 +71,7 @@ export function createService(cfg: ServiceConfig): Service {
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 
-  app.get('/healthz', (c) => c.json({ ok: true, name: TOOL.name, version: TOOL.version, backend: cfg.backend, ...(cfg.adapter ? { adapter: cfg.adapter } : {}) }));
+  app.get('/healthz', (c) => c.json({ ok: true, name: TOOL.name, version: TOOL.version, backend: cfg.backend, ...(cfg.adapter ? { adapter: cfg.adapter } : {}), ...(cfg.memory ? { memory: cfg.memory() } : {}) }));
 
   // Bearer tokens name the tenant. Shards may instead come signed by the aggregator (HMAC with
   // the worker secret), acting for the tenant they name.

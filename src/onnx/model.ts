@@ -66,6 +66,11 @@ export function toNumber(v: number | { toNumber(): number } | null | undefined):
   return typeof v === 'number' ? v : v.toNumber();
 }
 
+/** The per-sample shape of a model's first input: its dimensions after the (free) batch one. */
+export function inputShape(model: ModelProto): number[] {
+  return model.graph!.input![0].type!.tensorType!.shape!.dim!.slice(1).map((d) => toNumber(d.dimValue as number));
+}
+
 export function dims(t: TensorProto): number[] {
   return (t.dims ?? []).map((d) => toNumber(d as number));
 }

@@ -35,6 +35,12 @@ export interface ServiceConfig {
   backend: BackendName;
   /** webgpu: the adapter shards run on (reported by /healthz). */
   adapter?: import('../inference/backend.ts').AdapterInfo;
+  /**
+   * This process's or isolate's inference memory, reported by /healthz: on Workers the wasm
+   * linear memory onnxruntime-web holds, which counts against the isolate's 128 MB and never
+   * shrinks while the isolate lives.
+   */
+  memory?: () => { wasmBytes: number };
   /** Bundled datasets (mnist:test, mnist:train) where the runtime can read them. */
   dataset?: (source: string) => Dataset;
   /**

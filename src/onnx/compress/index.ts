@@ -8,7 +8,7 @@ import { loadClassifier, type BackendName } from '../../inference/index.ts';
 import { fillGaussianNoise } from '../../noise/gaussian.ts';
 import { sha256Hex } from '../../util/digest.ts';
 import { calibrateRanges } from '../calibrate.ts';
-import { decodeModel, encodeModel, getMetadata, validateGraph, opTypes, quantizationEvidence, setMetadata, weightedNodes, type ModelProto } from '../model.ts';
+import { decodeModel, encodeModel, getMetadata, inputShape, validateGraph, opTypes, quantizationEvidence, setMetadata, weightedNodes, type ModelProto } from '../model.ts';
 import { convertToFloat16Graph, roundWeightsToFp16 } from './fp16.ts';
 import { quantizeInt8, tensorsToCalibrate } from './int8.ts';
 import { pruneGlobalMagnitude } from './prune.ts';
@@ -99,11 +99,6 @@ export async function compressModel(bytes: Uint8Array, o: CompressOptions): Prom
 export function trainingSigma(bytes: Uint8Array): number | undefined {
   const s = Number(getMetadata(decodeModel(bytes)).sigma);
   return Number.isFinite(s) && s > 0 ? s : undefined;
-}
-
-function inputShape(model: ModelProto): number[] {
-  const dimsOf = model.graph!.input![0].type!.tensorType!.shape!.dim!.slice(1);
-  return dimsOf.map((d) => Number(d.dimValue));
 }
 
 function withNoise(inputs: Float32Array[], sigma: number, seed: number): Float32Array[] {
