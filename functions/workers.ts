@@ -33,14 +33,6 @@ import { TOOL } from '../src/version.ts';
 
 export { JobObject } from './workers/job-object.ts';
 
-const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
-Reflect.set(WebAssembly, 'instantiate', async (source: unknown, imports?: WebAssembly.Imports) => {
-  if (source instanceof WebAssembly.Module) return instantiate(source, imports);
-  const instance = await instantiate(ortWasm, imports);
-  ortMemories.push(...linearMemories(instance, imports));
-  return { instance, module: ortWasm };
-});
-
 /**
  * onnxruntime's linear memory (imported by the threaded build, exported otherwise), kept so that
  * /healthz can say how much of the isolate's 128 MB inference holds: the V8 heap figures a
@@ -51,6 +43,14 @@ function linearMemories(instance: WebAssembly.Instance, imports?: WebAssembly.Im
   const candidates = [...Object.values(instance.exports), ...Object.values(imports ?? {}).flatMap((m) => Object.values(m))];
   return [...new Set(candidates.filter((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory))];
 }
+const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
+Reflect.set(WebAssembly, 'instantiate', async (source: unknown, imports?: WebAssembly.Imports) => {
+  if (source instanceof WebAssembly.Module) return instantiate(source, imports);
+  const instance = await instantiate(ortWasm, imports);
+  ortMemories.push(...linearMemories(instance, imports));
+  return { instance, module: ortWasm };
+});
+
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmBinary = new Uint8Array([0, 97, 115, 109]); // placeholder: never compiled, see above
 registerOrtModule('wasm', ort);
