@@ -55,8 +55,9 @@ ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmBinary = new Uint8Array([0, 97, 115, 109]); // placeholder: never compiled, see above
 registerOrtModule('wasm', ort);
 
-// Isolate-wide: loaded sessions and parsed inputs serve every shard this isolate computes.
-const classifiers = new ClassifierCache('wasm');
+// Isolate-wide: loaded sessions and parsed inputs serve every shard this isolate computes
+// (the sessions within the isolate's memory budget, known once the first message brings env).
+let classifiers: ClassifierCache | undefined;
 const inputsCache = new InputsCache();
 let service: Service | undefined;
 
@@ -100,6 +101,7 @@ export default {
     const dead = batch.queue.endsWith('-dlq');
     const faults = parseFaults(env.IRS_FAULTS);
     const cfg = serviceConfig(env);
+    const sessions = (classifiers ??= new ClassifierCache('wasm', undefined, cfg.memoryBudgetMiB));
     const store = withRetries(cfg.store);
     for (const message of batch.messages) {
       const { tenant, job, key, request, compress, avoid, quarantined } = message.body;
@@ -124,9 +126,9 @@ export default {
           let result;
           if (compress) {
             const calibration = storeSources({ ...cfg, store }, tenant).calibration;
-            result = await executeCompression(store, classifiers, inputsCache, tenant, compress, { backend: 'wasm', calibration });
+            result = await executeCompression(store, sessions, inputsCache, tenant, compress, { backend: 'wasm', calibration });
           } else {
-            result = await executeShard(store, classifiers, inputsCache, tenant, request);
+            result = await executeShard(store, sessions, inputsCache, tenant, request);
             checkResponse(request, result);
             // Who computed it, as this consumer states it: audits compare parties, provenance names them.
             result = { worker: party, ...(party.id === faults.lie?.as ? lieAbout(result) : result) };

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certifyInProcess, certifyOverHttp, withoutTimes } from './helpers/http.ts';
 import { WranglerDev } from './helpers/jobs.ts';
+import { largestModelBytes, WORKER_ISOLATE_BUDGET_MIB } from '../src/inference/memory-budget.ts';
 const TOKEN = 'dev-token'; // wrangler.toml's development default
 
 describe('workerd (wrangler dev)', () => {
@@ -37,11 +38,12 @@ describe('workerd (wrangler dev)', () => {
     expect(memory.wasmBytes % 65_536).toBe(0);
   }, 120_000);
 
-  it('refuses a model too large for an isolate at upload, saying why (IRS_MAX_MODEL_BYTES, 32 MiB)', async () => {
-    const tooLarge = new Uint8Array(32 * 1024 * 1024 + 1);
+  it('refuses a model too large for an isolate at upload, saying why (IRS_MAX_MODEL_BYTES: what the memory budget can load)', async () => {
+    const limit = largestModelBytes(WORKER_ISOLATE_BUDGET_MIB);
+    const tooLarge = new Uint8Array(limit + 1);
     const r = await fetch(`${base}/v1/models`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: tooLarge });
     expect(r.status).toBe(413);
-    expect((await r.json()).error).toMatch(/^request body exceeds 33554432 bytes \(the model upload limit: .*IRS_MAX_MODEL_BYTES\).*128 MB.*int8/);
+    expect((await r.json()).error).toMatch(new RegExp(`^request body exceeds ${limit} bytes \\(the model upload limit: .*IRS_MAX_MODEL_BYTES\\).*128 MB.*int8.*irs serve`));
   });
 
   it('keeps the 401 and validation behaviour', async () => {

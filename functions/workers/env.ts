@@ -7,6 +7,7 @@ import { R2Store, type R2BucketLike } from '../../src/store/r2.ts';
 import type { ServiceConfig } from '../../src/service/runtime.ts';
 import { configFromEnv } from '../../src/http/config.ts';
 import type { BackendChoice } from '../../src/inference/backend.ts';
+import { largestModelBytes, WORKER_ISOLATE_BUDGET_MIB } from '../../src/inference/memory-budget.ts';
 import type { CompressTask, JobDoc, ShardRequest } from '../../src/protocol/schemas.ts';
 
 /**
@@ -71,8 +72,10 @@ export interface Env {
   IRS_WATCHDOG_MS?: string;
   /** Sends of one shard before the job fails (default 4; each send has the queue's own retries). */
   IRS_SHARD_SENDS?: string;
-  /** Largest model (and inputs file) accepted, in bytes (default 32 MiB: what a 128 MB isolate can run). */
+  /** Largest model (and inputs file) accepted, in bytes (default: the largest the memory budget can load). */
   IRS_MAX_MODEL_BYTES?: string;
+  /** Memory inference may take in an isolate, in MiB (default 115: 128 MB less a margin; src/inference/memory-budget.ts). */
+  IRS_ISOLATE_MEMORY_MIB?: string;
   /** Test hooks only (functions/workers/faults.ts). */
   IRS_FAULTS?: string;
 }
@@ -80,15 +83,14 @@ export interface Env {
 /** Workers run shards on onnxruntime-web's wasm build, fanned out through the queue (no worker URLs). */
 const WORKERS_BACKENDS = ['wasm'] as const satisfies readonly BackendChoice[];
 
-/** The default model upload limit on Workers: ResNet-50 int8 (24.8 MB, 84 MiB of wasm memory) fits under it; its fp16 (48.7 MB, 248 MiB) does not. */
-export const WORKERS_MAX_MODEL_BYTES = 32 * 1024 * 1024;
-
 export function serviceConfig(env: Env): ServiceConfig {
   const { tokens, workerToken, backend } = configFromEnv(env, WORKERS_BACKENDS);
-  // An isolate has 128 MB, and onnxruntime-web holds 2.6 to 5 times a model's bytes in wasm memory
-  // (BENCHMARKS.md, "Memory"): a larger model is refused at upload, not stopped mid-job.
-  const maxModelBytes = numberVar(env.IRS_MAX_MODEL_BYTES, WORKERS_MAX_MODEL_BYTES, 'IRS_MAX_MODEL_BYTES');
-  return { store: new R2Store(env.IRS_BUCKET), tokens, workerToken, workers: [], backend, maxModelBytes };
+  // An isolate has 128 MB, and onnxruntime-web holds about 3 times a model's bytes in wasm memory,
+  // the bytes themselves while it loads (BENCHMARKS.md, "Memory"): what cannot load is refused at
+  // upload, not stopped mid-job, and batches are computed in pieces that fit.
+  const memoryBudgetMiB = numberVar(env.IRS_ISOLATE_MEMORY_MIB, WORKER_ISOLATE_BUDGET_MIB, 'IRS_ISOLATE_MEMORY_MIB');
+  const maxModelBytes = numberVar(env.IRS_MAX_MODEL_BYTES, largestModelBytes(memoryBudgetMiB), 'IRS_MAX_MODEL_BYTES');
+  return { store: new R2Store(env.IRS_BUCKET), tokens, workerToken, workers: [], backend, maxModelBytes, memoryBudgetMiB };
 }
 
 export function numberVar(value: string | undefined, fallback: number, name: string): number {

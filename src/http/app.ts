@@ -47,7 +47,7 @@ export interface Service {
 
 export function createService(cfg: ServiceConfig): Service {
   const app = new Hono<HttpEnv>();
-  const classifiers = new ClassifierCache(cfg.backend);
+  const classifiers = new ClassifierCache(cfg.backend, undefined, cfg.memoryBudgetMiB);
   const inputsCache = new InputsCache();
   const running = new Map<string, Promise<JobDoc>>();
 

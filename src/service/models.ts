@@ -1,6 +1,7 @@
 /** Models from the store, verified against their sha256, with loaded classifiers kept warm. */
 import type { ObjectStore } from '../store/types.ts';
 import { loadClassifier, type BackendName, type Classifier } from '../inference/index.ts';
+import { largestBatch, tooLargeForBudget, weightsMiB, withBatchCap } from '../inference/memory-budget.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { keys } from './keys.ts';
 import { NotFound } from './errors.ts';
@@ -13,35 +14,71 @@ export async function readModel(store: ObjectStore, tenant: string, sha256: stri
   return bytes;
 }
 
-/** A few loaded sessions, least recently used evicted: shard workers see the same models repeatedly. */
+/**
+ * A few loaded sessions, least recently used evicted: shard workers see the same models repeatedly.
+ *
+ * With `memoryBudgetMiB` (a Worker isolate: inference/memory-budget.ts) the cache also keeps
+ * what it holds within that memory: a model that cannot load within it is refused before its
+ * session is created, older models are evicted to make room for a new one, and each classifier
+ * computes at most the batch the estimate leaves room for (results do not depend on it).
+ */
 export class ClassifierCache {
-  private readonly entries = new Map<string, Promise<Classifier>>();
+  private readonly entries = new Map<string, { classifier: Promise<Classifier>; weightsMiB: number }>();
 
-  constructor(private readonly backend: BackendName, private readonly capacity = 4) {}
+  constructor(
+    private readonly backend: BackendName,
+    private readonly capacity = 4,
+    private readonly memoryBudgetMiB?: number,
+  ) {}
 
   get(store: ObjectStore, tenant: string, sha256: string): Promise<Classifier> {
     const key = `${tenant}/${sha256}`;
-    let entry = this.entries.get(key);
-    if (entry) {
+    const hit = this.entries.get(key);
+    if (hit) {
       this.entries.delete(key);
-      this.entries.set(key, entry);
-      return entry;
+      this.entries.set(key, hit);
+      return hit.classifier;
     }
-    entry = readModel(store, tenant, sha256).then((bytes) => loadClassifier(bytes, this.backend));
-    entry.catch(() => this.entries.delete(key));
+    const entry = { weightsMiB: 0, classifier: readModel(store, tenant, sha256).then((bytes) => this.load(key, bytes)) };
+    entry.classifier.catch(() => { if (this.entries.get(key) === entry) this.entries.delete(key); });
     this.entries.set(key, entry);
-    while (this.entries.size > this.capacity) {
-      const [oldest, evicted] = this.entries.entries().next().value!;
-      this.entries.delete(oldest);
-      void evicted.then((c) => c.dispose()).catch(() => {});
+    this.evict(key, () => this.entries.size > this.capacity);
+    return entry.classifier;
+  }
+
+  private async load(key: string, bytes: Uint8Array): Promise<Classifier> {
+    const budget = this.memoryBudgetMiB;
+    if (budget === undefined) return loadClassifier(bytes, this.backend);
+    const own = weightsMiB(bytes.length);
+    if (largestBatch(budget, own, 1) < 1) throw tooLargeForBudget(bytes.length, budget);
+    const entry = this.entries.get(key);
+    if (entry) entry.weightsMiB = own;
+    // Room for this model's session before it is created: older models go first.
+    this.evict(key, () => largestBatch(budget, this.residentMiB(), 1) < 1);
+    const classifier = await loadClassifier(bytes, this.backend);
+    return withBatchCap(classifier, largestBatch(budget, this.residentMiB(), classifier.inputSize));
+  }
+
+  private residentMiB(): number {
+    let sum = 0;
+    for (const e of this.entries.values()) sum += e.weightsMiB;
+    return sum;
+  }
+
+  /** Disposes least recently used entries other than `keep` while `over()` holds. */
+  private evict(keep: string, over: () => boolean): void {
+    for (const [key, entry] of [...this.entries]) {
+      if (!over()) return;
+      if (key === keep) continue;
+      this.entries.delete(key);
+      void entry.classifier.then((c) => c.dispose()).catch(() => {});
     }
-    return entry;
   }
 
   /** Releases every loaded session. */
   async dispose(): Promise<void> {
     const all = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(all.map((e) => e.then((c) => c.dispose()).catch(() => {})));
+    await Promise.all(all.map((e) => e.classifier.then((c) => c.dispose()).catch(() => {})));
   }
 }

@@ -52,6 +52,11 @@ export interface ServiceConfig {
   maxBodyBytes?: number;
   /** Largest model upload, in bytes. */
   maxModelBytes?: number;
+  /**
+   * Memory the isolate may give inference, in MiB (Workers: inference/memory-budget.ts): models
+   * that cannot load within it are refused, and batches are computed in pieces that fit.
+   */
+  memoryBudgetMiB?: number;
   /** Concurrent shard executions before answering 429. */
   maxConcurrentShards?: number;
   /** Shard requests in flight per worker, and retry policy for fan-out. */

@@ -17,7 +17,7 @@ export function modelRoutes({ cfg }: HttpDeps): Hono<HttpEnv> {
 
   // A model over the cap would not fit an isolate's 128 MB: ResNet-50 in float32 (102 MB) needs
   // 265 MiB of wasm memory, its fp16 (49 MB) 248 MiB, its int8 (26 MB) 84 MiB (BENCHMARKS.md, "Memory").
-  app.post('/', limit(cfg.maxModelBytes ?? 64 * MB, ' (the model upload limit: maxModelBytes, on Workers IRS_MAX_MODEL_BYTES); onnxruntime-web holds 2.6 to 5 times a model\'s bytes in wasm memory, and a Worker has 128 MB, so compress it (irs compress --method int8) first'), async (c) => {
+  app.post('/', limit(cfg.maxModelBytes ?? 64 * MB, ' (the model upload limit: maxModelBytes, on Workers IRS_MAX_MODEL_BYTES); onnxruntime-web holds about 3 times a model\'s bytes in wasm memory and the bytes themselves while it loads, and a Worker has 128 MB: compress it (irs compress --method int8), or run it on Node (irs serve)'), async (c) => {
     const tenant = c.get('tenant');
     const bytes = await bytesOf(c);
     if (bytes.length === 0) throw new UserError('empty body: send the ONNX model bytes');
