@@ -83,12 +83,13 @@ async function placement(model: string): Promise<{ placement: string[]; cpuOps: 
   const lines = `${r.stdout}\n${r.stderr}`.split('\n');
   const at = lines.findIndex((l) => /placed on \[/.test(l));
   const placed = lines.filter((l) => /placed on \[/.test(l)).map((l) => l.replace(/^.*?(All nodes|Node\(s\))/, '$1').trim());
-  // After "Node(s) placed on [CPUExecutionProvider]" onnxruntime lists " OpType (node name)" lines.
+  // After "Node(s) placed on [CPUExecutionProvider]" onnxruntime lists "  OpType (node name)" lines,
+  // bare or behind the log's "[V:onnxruntime:, session_state.cc:N VerifyEachNodeIsAssignedToAnEp]" prefix.
   const cpuOps: string[] = [];
   let cpu = false;
   for (const l of lines.slice(Math.max(0, at))) {
     if (/placed on \[/.test(l)) { cpu = /CPUExecutionProvider/.test(l); continue; }
-    const m = /^\s+(\w+) \(/.exec(l);
+    const m = /(?:^|VerifyEachNodeIsAssignedToAnEp\])\s+(\w+) \(/.exec(l);
     if (m && cpu) cpuOps.push(m[1]);
     else if (!m) cpu = false;
   }
