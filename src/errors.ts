@@ -43,6 +43,12 @@ export class NotFound extends UserError {
   override readonly status: number = 404;
 }
 
+/** What was sent is too large for this runtime (a model its memory cannot load): 413, exit 2. */
+export class TooLarge extends UserError {
+  override name = 'TooLarge';
+  override readonly status: number = 413;
+}
+
 /** The request conflicts with what is stored (an original's cache is missing, or is another's): 409, exit 2. */
 export class Conflict extends UserError {
   override name = 'Conflict';

@@ -11,6 +11,8 @@ import { loadClassifier } from '../src/inference/index.ts';
 import { ClassifierCache } from '../src/service/models.ts';
 import { keys } from '../src/service/keys.ts';
 import { MemoryStore } from '../src/store/memory.ts';
+import { compressModel } from '../src/onnx/compress/index.ts';
+import { DataType, decodeModel, float16InitializerBytes } from '../src/onnx/model.ts';
 import { sha256Hex } from '../src/util/digest.ts';
 import { createService } from '../src/http/app.ts';
 import { Api, SMALL_MODEL } from './helpers/jobs.ts';
@@ -40,6 +42,12 @@ describe('the memory estimate', () => {
     expect(isolateMiB(bytes, input, batch)).toBeGreaterThanOrEqual(mib);
   });
 
+  it('counts float16 weights twice more: ResNet-50 fp16-native took 317 MiB, over 4x its bytes', () => {
+    // irs compress --method fp16-native of ResNet-50: 51,086,439 bytes, 51,060,956 of them float16 initializers.
+    expect(isolateMiB(51_086_439, IMAGENET, 1)).toBeLessThan(317); // without them the estimate would be short
+    expect(isolateMiB(51_086_439, IMAGENET, 1, 51_060_956)).toBeGreaterThanOrEqual(317);
+  });
+
   it('covers the creation peak: the wasm memory after creation plus the bytes the caller still holds', () => {
     // ResNet-50 int8: 84 MiB of wasm memory once created, while its 26.0 MB (24.8 MiB) are alive, plus the smallest V8 heap seen (11 MiB).
     expect(isolateMiB(26_036_193, IMAGENET, 1)).toBeGreaterThanOrEqual(84 + 26_036_193 / MiB + 11);
@@ -58,6 +66,21 @@ describe('the memory estimate', () => {
     expect(WORKER_ISOLATE_BUDGET_MIB).toBeLessThan(128e6 / MiB);
     expect(biggest).toBeLessThan(26_036_193);
     expect(biggest).toBeGreaterThan(6_962_956);
+  });
+});
+
+describe('float16 weights, read from the wire format', () => {
+  it('are counted in an fp16-native model and absent from float32 and int8 ones', async () => {
+    expect(float16InitializerBytes(SMALL_MODEL)).toBe(0);
+    const fp16 = (await compressModel(SMALL_MODEL, { method: 'fp16-native', backend: 'wasm' })).bytes;
+    const decoded = decodeModel(fp16).graph!.initializer!.filter((t) => t.dataType === DataType.FLOAT16);
+    expect(decoded.length).toBeGreaterThan(0);
+    expect(float16InitializerBytes(fp16)).toBe(decoded.reduce((sum, t) => sum + t.rawData!.length, 0));
+    expect(float16InitializerBytes(fp16)).toBeGreaterThan(0.4 * fp16.length);
+  });
+
+  it('refuse bytes that are not ONNX with a message', () => {
+    expect(() => float16InitializerBytes(new Uint8Array([0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/not an ONNX model/);
   });
 });
 
@@ -135,8 +158,8 @@ describe('a classifier cache with a memory budget', () => {
 
 describe('the HTTP service with a memory budget', () => {
   const TOKEN = 'budget-token';
-  const api = (memoryBudgetMiB: number) => {
-    const service = createService({ store: new MemoryStore(), tokens: new Map([[TOKEN, 'b']]), workers: [], backend: 'wasm', memoryBudgetMiB });
+  const api = (memoryBudgetMiB: number, store = new MemoryStore()) => {
+    const service = createService({ store, tokens: new Map([[TOKEN, 'b']]), workers: [], backend: 'wasm', memoryBudgetMiB });
     return new Api(async (p, init) => {
       const res = await service.app.request(p, init);
       if (p === '/v1/jobs' && init?.method === 'POST') await service.idle();
@@ -147,9 +170,21 @@ describe('the HTTP service with a memory budget', () => {
     kind: 'certify', model: await a.uploadModel(model), data: await a.uploadMnist(2), sigma: 0.5, n0: 10, n: 60, batchSize: 256,
   });
 
-  it('refuses a job whose model cannot load, with the reason', async () => {
-    const a = api(FIXED_MIB + weightsMiB(LARGE_MODEL.length) - 1);
-    const r = await a.submit(await job(a, LARGE_MODEL));
+  it('refuses at upload a model whose float16 weights the budget cannot hold, with 413 and the reason', async () => {
+    const fp16 = (await compressModel(LARGE_MODEL, { method: 'fp16-native', backend: 'wasm' })).bytes;
+    const a = api(FIXED_MIB + weightsMiB(fp16.length) + 0.5); // enough without the float16 weights, not with them
+    const r = await a.json('/v1/models', { method: 'POST', body: fp16 as Uint8Array<ArrayBuffer> });
+    expect(r.status).toBe(413);
+    expect(r.body.error).toMatch(/needs about \d+ MiB to load here .*float16 weights twice more.*irs serve/);
+    expect((await a.json('/v1/models', { method: 'POST', body: SMALL_MODEL as Uint8Array<ArrayBuffer> })).status).toBe(201);
+  });
+
+  it('refuses a job whose stored model cannot load (stored by a runtime without the budget), with the reason', async () => {
+    const store = new MemoryStore();
+    const sha = await sha256Hex(LARGE_MODEL);
+    await store.put(keys.model('b', sha), LARGE_MODEL);
+    const a = api(FIXED_MIB + weightsMiB(LARGE_MODEL.length) - 1, store);
+    const r = await a.submit({ ...(await job(a, SMALL_MODEL)), model: sha });
     expect(r.status).toBe(400);
     expect(r.body.error).toMatch(/needs about \d+ MiB to load here/);
   });

@@ -11,6 +11,8 @@
  *   - the model: 4.0 x its bytes. After session creation wasm memory holds about 3 x (the bytes
  *     are copied in and parsed there, and wasm memory never shrinks); during creation the
  *     caller's copy of the bytes is alive as well, and that moment is the isolate's peak;
+ *   - 2.0 x its float16 weights on top (onnxruntime's CPU kernels have no float16: the graph
+ *     runs through Casts, and those weights are held in float32 as well);
  *   - each sample of a batch beyond the first: 24 x its input's float32 bytes (activations, the
  *     noisy-input copies; int8 graphs also hold quantized copies; ResNets' first convolution alone
  *     is 5.3 x the input).
@@ -23,6 +25,7 @@ import type { Classifier } from './classifier.ts';
 const MiB = 1024 * 1024;
 export const FIXED_MIB = 38;
 export const WEIGHTS_PER_MODEL_BYTE = 4.0;
+export const WEIGHTS_PER_FLOAT16_BYTE = 2.0;
 export const ACTIVATION_PER_INPUT_BYTE = 24;
 
 /** A Worker isolate's 128 MB in MiB, less a 5% margin for models unlike the measured ones. */
@@ -33,9 +36,12 @@ export function largestModelBytes(budgetMiB: number): number {
   return Math.max(0, Math.floor(((budgetMiB - FIXED_MIB) * MiB) / WEIGHTS_PER_MODEL_BYTE));
 }
 
-/** Estimated memory (MiB) a loaded model of `modelBytes` holds, its creation peak included. */
-export function weightsMiB(modelBytes: number): number {
-  return (WEIGHTS_PER_MODEL_BYTE * modelBytes) / MiB;
+/**
+ * Estimated memory (MiB) a loaded model of `modelBytes` holds, its creation peak included;
+ * `float16Bytes`: how many of those bytes are float16 weights (onnx/model.ts float16InitializerBytes).
+ */
+export function weightsMiB(modelBytes: number, float16Bytes = 0): number {
+  return (WEIGHTS_PER_MODEL_BYTE * modelBytes + WEIGHTS_PER_FLOAT16_BYTE * float16Bytes) / MiB;
 }
 
 /** Estimated extra memory (MiB) of a batch of `batch` inputs of `inputSize` floats over a batch of one. */
@@ -43,9 +49,9 @@ export function batchMiB(inputSize: number, batch: number): number {
   return (ACTIVATION_PER_INPUT_BYTE * 4 * inputSize * Math.max(0, batch - 1)) / MiB;
 }
 
-/** Estimated isolate memory (MiB) for one model of `modelBytes` run at `batch`. */
-export function isolateMiB(modelBytes: number, inputSize: number, batch: number): number {
-  return FIXED_MIB + weightsMiB(modelBytes) + batchMiB(inputSize, batch);
+/** Estimated isolate memory (MiB) for one model of `modelBytes` (`float16Bytes` of them float16 weights) run at `batch`. */
+export function isolateMiB(modelBytes: number, inputSize: number, batch: number, float16Bytes = 0): number {
+  return FIXED_MIB + weightsMiB(modelBytes, float16Bytes) + batchMiB(inputSize, batch);
 }
 
 /**
@@ -59,11 +65,12 @@ export function largestBatch(budgetMiB: number, residentMiB: number, inputSize: 
 }
 
 /** The refusal for a model that cannot run in the budget at all (before its session is created). */
-export function tooLargeForBudget(modelBytes: number, budgetMiB: number): UserError {
+export function tooLargeForBudget(modelBytes: number, float16Bytes: number, budgetMiB: number): UserError {
+  const fp16 = float16Bytes > 0 ? `, float16 weights twice more` : '';
   return new UserError(
-    `the model (${(modelBytes / MiB).toFixed(1)} MiB) needs about ${(FIXED_MIB + weightsMiB(modelBytes)).toFixed(0)} MiB ` +
+    `the model (${(modelBytes / MiB).toFixed(1)} MiB) needs about ${(FIXED_MIB + weightsMiB(modelBytes, float16Bytes)).toFixed(0)} MiB ` +
     `to load here (onnxruntime-web's wasm build holds about 3x a model's bytes, and the bytes themselves while it ` +
-    `loads), over this runtime's ${budgetMiB} MiB budget: compress it (irs compress --method int8) or run it on Node (irs serve)`,
+    `loads${fp16}), over this runtime's ${budgetMiB} MiB budget: compress it (irs compress --method int8) or run it on Node (irs serve)`,
   );
 }
 

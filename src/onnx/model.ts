@@ -4,6 +4,7 @@
  * re-encoding; the opsets models use here (13) are well inside it.
  */
 import onnxProto from 'onnx-proto';
+import protobuf from 'protobufjs/minimal.js';
 import { UserError } from '../errors.ts';
 
 export const { onnx } = onnxProto;
@@ -21,6 +22,45 @@ export function decodeModel(bytes: Uint8Array, what = 'model'): ModelProto {
   }
   if (!model.graph || !model.graph.node || model.graph.node.length === 0) throw new UserError(`${what} is not an ONNX model (no graph)`);
   return model;
+}
+
+/**
+ * Bytes of the model's FLOAT16 initializers, read from the wire format without decoding the model
+ * (ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.data_type = 2, raw_data = 9; a
+ * tensor without raw_data counts its whole message): onnxruntime's CPU kernels have no float16,
+ * so these weights are held in float32 as well (inference/memory-budget.ts). Decoding would hold
+ * a second copy of the model at the moment memory matters most.
+ */
+export function float16InitializerBytes(bytes: Uint8Array): number {
+  const FLOAT16 = 10;
+  const fields = (buf: Uint8Array, visit: (field: number, r: protobuf.Reader, wire: number) => void) => {
+    const r = protobuf.Reader.create(buf);
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      visit(tag >>> 3, r, tag & 7);
+    }
+  };
+  let total = 0;
+  try {
+    fields(bytes, (field, model, wire) => {
+      if (field !== 7 || wire !== 2) return void model.skipType(wire);
+      fields(model.bytes(), (gField, graph, gWire) => {
+        if (gField !== 5 || gWire !== 2) return void graph.skipType(gWire);
+        const tensor = graph.bytes();
+        let dataType = 0;
+        let raw = -1;
+        fields(tensor, (tField, t, tWire) => {
+          if (tField === 2 && tWire === 0) dataType = t.int32();
+          else if (tField === 9 && tWire === 2) raw = t.bytes().length;
+          else t.skipType(tWire);
+        });
+        if (dataType === FLOAT16) total += raw >= 0 ? raw : tensor.length;
+      });
+    });
+  } catch (e) {
+    throw new UserError(`model is not an ONNX model (${(e as Error).message})`);
+  }
+  return total;
 }
 
 export function encodeModel(model: ModelProto): Uint8Array {

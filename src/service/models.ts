@@ -2,6 +2,7 @@
 import type { ObjectStore } from '../store/types.ts';
 import { loadClassifier, type BackendName, type Classifier } from '../inference/index.ts';
 import { largestBatch, tooLargeForBudget, weightsMiB, withBatchCap } from '../inference/memory-budget.ts';
+import { float16InitializerBytes } from '../onnx/model.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { keys } from './keys.ts';
 import { NotFound } from './errors.ts';
@@ -49,8 +50,9 @@ export class ClassifierCache {
   private async load(key: string, bytes: Uint8Array): Promise<Classifier> {
     const budget = this.memoryBudgetMiB;
     if (budget === undefined) return loadClassifier(bytes, this.backend);
-    const own = weightsMiB(bytes.length);
-    if (largestBatch(budget, own, 1) < 1) throw tooLargeForBudget(bytes.length, budget);
+    const float16 = float16InitializerBytes(bytes);
+    const own = weightsMiB(bytes.length, float16);
+    if (largestBatch(budget, own, 1) < 1) throw tooLargeForBudget(bytes.length, float16, budget);
     const entry = this.entries.get(key);
     if (entry) entry.weightsMiB = own;
     // Room for this model's session before it is created: older models go first.
