@@ -64,11 +64,19 @@ export function largestBatch(budgetMiB: number, residentMiB: number, inputSize: 
   return 1 + Math.floor((headroom * MiB) / (ACTIVATION_PER_INPUT_BYTE * 4 * inputSize));
 }
 
-/** The refusal for a model that cannot run in the budget at all (before its session is created). */
-export function tooLargeForBudget(modelBytes: number, float16Bytes: number, budgetMiB: number): UserError {
+/**
+ * The memory (MiB) a model of `modelBytes`, `float16Bytes` of them float16 weights, adds to an
+ * isolate under `budgetMiB`; refuses it (as `Refusal`: 400 by default) when not even one input
+ * fits, before its session is created.
+ */
+export function requireLoadable(
+  modelBytes: number, float16Bytes: number, budgetMiB: number, Refusal: new (message: string) => UserError = UserError,
+): number {
+  const own = weightsMiB(modelBytes, float16Bytes);
+  if (largestBatch(budgetMiB, own, 1) >= 1) return own;
   const fp16 = float16Bytes > 0 ? `, float16 weights twice more` : '';
-  return new UserError(
-    `the model (${(modelBytes / MiB).toFixed(1)} MiB) needs about ${(FIXED_MIB + weightsMiB(modelBytes, float16Bytes)).toFixed(0)} MiB ` +
+  throw new Refusal(
+    `the model (${(modelBytes / MiB).toFixed(1)} MiB) needs about ${isolateMiB(modelBytes, 1, 1, float16Bytes).toFixed(0)} MiB ` +
     `to load here (onnxruntime-web's wasm build holds about 3x a model's bytes, and the bytes themselves while it ` +
     `loads${fp16}), over this runtime's ${budgetMiB} MiB budget: compress it (irs compress --method int8) or run it on Node (irs serve)`,
   );

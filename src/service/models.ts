@@ -1,7 +1,7 @@
 /** Models from the store, verified against their sha256, with loaded classifiers kept warm. */
 import type { ObjectStore } from '../store/types.ts';
 import { loadClassifier, type BackendName, type Classifier } from '../inference/index.ts';
-import { largestBatch, tooLargeForBudget, weightsMiB, withBatchCap } from '../inference/memory-budget.ts';
+import { largestBatch, requireLoadable, withBatchCap } from '../inference/memory-budget.ts';
 import { float16InitializerBytes } from '../onnx/model.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { keys } from './keys.ts';
@@ -50,9 +50,7 @@ export class ClassifierCache {
   private async load(key: string, bytes: Uint8Array): Promise<Classifier> {
     const budget = this.memoryBudgetMiB;
     if (budget === undefined) return loadClassifier(bytes, this.backend);
-    const float16 = float16InitializerBytes(bytes);
-    const own = weightsMiB(bytes.length, float16);
-    if (largestBatch(budget, own, 1) < 1) throw tooLargeForBudget(bytes.length, float16, budget);
+    const own = requireLoadable(bytes.length, float16InitializerBytes(bytes), budget);
     const entry = this.entries.get(key);
     if (entry) entry.weightsMiB = own;
     // Room for this model's session before it is created: older models go first.

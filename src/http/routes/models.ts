@@ -8,7 +8,7 @@ import { TooLarge, UserError } from '../../errors.ts';
 import { keys } from '../../service/keys.ts';
 import { NotFound } from '../../service/errors.ts';
 import { decodeModel, float16InitializerBytes, validateGraph } from '../../onnx/model.ts';
-import { largestBatch, tooLargeForBudget, weightsMiB } from '../../inference/memory-budget.ts';
+import { requireLoadable } from '../../inference/memory-budget.ts';
 import { sha256Hex } from '../../util/digest.ts';
 import { bytesOf, limit, MB, sanitize, type HttpDeps, type HttpEnv } from '../context.ts';
 import { idsUnder, prefix } from '../listing.ts';
@@ -25,12 +25,7 @@ export function modelRoutes({ cfg }: HttpDeps): Hono<HttpEnv> {
     const bytes = await bytesOf(c);
     if (bytes.length === 0) throw new UserError('empty body: send the ONNX model bytes');
     validateGraph(decodeModel(bytes, 'the uploaded body'), 'the uploaded model');
-    if (cfg.memoryBudgetMiB !== undefined) {
-      const float16 = float16InitializerBytes(bytes);
-      if (largestBatch(cfg.memoryBudgetMiB, weightsMiB(bytes.length, float16), 1) < 1) {
-        throw new TooLarge(tooLargeForBudget(bytes.length, float16, cfg.memoryBudgetMiB).message);
-      }
-    }
+    if (cfg.memoryBudgetMiB !== undefined) requireLoadable(bytes.length, float16InitializerBytes(bytes), cfg.memoryBudgetMiB, TooLarge);
     const sha256 = await sha256Hex(bytes);
     const created = await cfg.store.putIfAbsent(keys.model(tenant, sha256), bytes, { contentType: 'application/octet-stream' });
     return c.json({ sha256, bytes: bytes.length }, created ? 201 : 200);
